@@ -1,0 +1,24 @@
+"""assistant: offline question answering over news articles, with verbatim quotes and citations."""
+
+from .config import Settings
+from .core import Assistant, Session
+from .errors import AssistantError, CorpusError, IndexLockedError, IndexStoreError, ModelError, QuestionError
+from .types import Answer, Article, Chunk, Citation, Hit, IndexReport
+
+__all__ = [
+    "Answer",
+    "Article",
+    "Assistant",
+    "AssistantError",
+    "Chunk",
+    "Citation",
+    "CorpusError",
+    "Hit",
+    "IndexLockedError",
+    "IndexReport",
+    "IndexStoreError",
+    "ModelError",
+    "QuestionError",
+    "Session",
+    "Settings",
+]

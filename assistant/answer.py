@@ -1,0 +1,182 @@
+"""Pick the sentences that answer a question, cite them, or abstain.
+
+The sentence most similar to a question often only restates it. So each candidate sentence from the
+best chunks is scored on evidence that it *answers*: similarity (sentence and its chunk), the share of
+the question's informative (IDF-weighted) terms and bigrams it covers, whether it holds something of
+the type the question asks for (a number for "how much", a date for "when", a name for "who") that the
+question does not already contain, and how much of it merely repeats the question. A logistic model
+over these features, fitted on a SQuAD v1.1 tuning slice (`benchmarks/tune_answer.py`), turns them into
+P(the sentence holds the answer). The best sentence is the answer; below `abstain_below` the assistant
+abstains, since a low-probability sentence is more often wrong than right.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import AnswerSettings
+from .lexical import tokenize
+from .types import Article, Citation, Hit
+
+FEATURES = (
+    "bias", "cos_sentence", "cos_chunk", "chunk_rank", "coverage", "coverage_context", "bigrams",
+    "type_found", "type_missing", "restates", "log_words", "cos_gap", "coverage_gap",
+)
+
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
+    r"|\bwhat (percentage|percent|proportion|number|amount|size|population|price|cost)\b",
+    re.IGNORECASE,
+)
+_DATE_Q = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b"
+                     r"|\b(what|which) (year|date|day|month|century|decade|time|period|era)\b", re.IGNORECASE)
+_ENTITY_Q = re.compile(r"^(who|whom|whose|where)\b|\b(who|whom|whose|where) \w+|\bwhich \w+|\bwhat (is|was) the name\b",
+                       re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|trillion|dozen|half|percent)\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade|"
+    r"yesterday|today|last (week|month|year))\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"(?<=[\s(“\"'])[A-Z][\w’'.-]+")
+
+
+def question_type(question: str) -> str:
+    """The kind of answer asked for: "number", "date", "entity" or "other"."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _ENTITY_Q.search(question):
+        return "entity"
+    return "other"
+
+
+def has_type(kind: str, sentence: str, question_terms: set[str]) -> bool:
+    """Does the sentence contain an answer of this kind that is not already in the question?"""
+    pattern = {"number": _NUMBER, "date": _DATE}.get(kind)
+    if pattern is not None:
+        return any(not (set(tokenize(m.group(0))) <= question_terms) for m in pattern.finditer(sentence))
+    if kind == "entity":
+        return any(set(tokenize(m.group(0))) - question_terms for m in _CAPITALISED.finditer(sentence))
+    return False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that might answer: where it is, and its feature row."""
+
+    source: str
+    start: int
+    end: int
+    features: tuple[float, ...]
+
+
+def _coverage(terms: Sequence[str], present: set[str], idf: dict[str, float]) -> float:
+    total = sum(idf.get(t, 0.0) for t in terms)
+    return sum(idf.get(t, 0.0) for t in terms if t in present) / total if total > 0 else 0.0
+
+
+def candidates(
+    question: str,
+    q_tokens: list[str],
+    q_vector: np.ndarray,
+    hits: Sequence[Hit],
+    articles: dict[str, Article],
+    sentence_rows: dict[tuple[str, int], int],
+    sentence_vectors: np.ndarray,
+    chunk_vectors: np.ndarray,
+    idf: dict[str, float],
+    settings: AnswerSettings,
+) -> list[Candidate]:
+    """Feature rows for every sentence of the top chunks (each sentence once, at its best chunk)."""
+    kind = question_type(question)
+    q_terms = set(q_tokens)
+    terms = list(dict.fromkeys(q_tokens))
+    q_bigrams = set(zip(q_tokens, q_tokens[1:], strict=False))
+    seen: set[tuple[str, int]] = set()
+    raw: list[tuple[str, int, int, list[float]]] = []
+    for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
+        chunk = hit.chunk
+        text = articles[chunk.source].text
+        context = set(tokenize(chunk.text))
+        cos_chunk = float(chunk_vectors[chunk.id] @ q_vector)
+        for start, end in chunk.sentences:
+            key = (chunk.source, start)
+            if key in seen:
+                continue
+            seen.add(key)
+            sentence = text[start:end]
+            words = len(sentence.split())
+            if words < settings.min_sentence_words:
+                continue
+            s_tokens = tokenize(sentence)
+            s_terms = set(s_tokens)
+            s_bigrams = set(zip(s_tokens, s_tokens[1:], strict=False))
+            typed = kind != "other"
+            found = typed and has_type(kind, sentence, q_terms)
+            raw.append((chunk.source, start, end, [
+                1.0,
+                float(sentence_vectors[sentence_rows[key]] @ q_vector),
+                cos_chunk,
+                1.0 / rank,
+                _coverage(terms, s_terms, idf),
+                _coverage(terms, s_terms | context, idf),
+                len(q_bigrams & s_bigrams) / len(q_bigrams) if q_bigrams else 0.0,
+                float(found),
+                float(typed and not found),
+                len(s_terms & q_terms) / len(s_terms) if s_terms else 1.0,
+                math.log1p(words),
+                0.0,
+                0.0,
+            ]))
+    if raw:
+        best_cos = max(r[3][1] for r in raw)
+        best_cov = max(r[3][4] for r in raw)
+        for r in raw:
+            r[3][11] = r[3][1] - best_cos
+            r[3][12] = r[3][4] - best_cov
+    return [Candidate(src, s, e, tuple(f)) for src, s, e, f in raw]
+
+
+def probabilities(rows: Sequence[Candidate], weights: Sequence[float]) -> np.ndarray:
+    """Logistic P(holds the answer) for each candidate."""
+    if not rows:
+        return np.zeros(0)
+    x = np.asarray([c.features for c in rows], dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-(x @ np.asarray(weights, dtype=np.float64))))
+
+
+def choose(
+    rows: Sequence[Candidate], probs: np.ndarray, articles: dict[str, Article], settings: AnswerSettings
+) -> tuple[list[Citation], float]:
+    """The best sentence, plus the best of each other article that scores nearly as well (corroboration).
+
+    Returns the citations (empty when abstaining) and the best probability."""
+    if not len(rows):
+        return [], 0.0
+    order = sorted(range(len(rows)), key=lambda i: (-probs[i], rows[i].source, rows[i].start))
+    best = float(probs[order[0]])
+    if best < settings.abstain_below:
+        return [], best
+    chosen = [order[0]]
+    sources = {rows[order[0]].source}
+    for i in order[1:]:
+        if len(chosen) >= settings.max_quotes or probs[i] < best - settings.second_quote_margin:
+            break
+        if rows[i].source not in sources and probs[i] >= settings.abstain_below:
+            chosen.append(i)
+            sources.add(rows[i].source)
+    citations = []
+    for i in chosen:
+        c = rows[i]
+        article = articles[c.source]
+        citations.append(Citation(c.source, article.title, article.text[c.start : c.end], c.start, c.end,
+                                  round(float(probs[i]), 4)))
+    return citations, best

