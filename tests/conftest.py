@@ -1,0 +1,86 @@
+"""Shared fixtures: the real model (loaded once), the shipped articles and a copy of the shipped index.
+
+Tests never write into the repo: every index they open lives under a tmp path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX
+from assistant.encoder import SentenceEncoder
+
+SEEDS = DEFAULT_CORPUS
+SHIPPED_INDEX = DEFAULT_INDEX
+
+
+@pytest.fixture(scope="session")
+def encoder() -> SentenceEncoder:
+    """The shipped all-MiniLM-L6-v2, loaded once for the whole run."""
+    enc = SentenceEncoder(Settings().model_path)
+    enc.encode(["warm up"])
+    return enc
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped embeddings/ folder."""
+    target = tmp_path_factory.mktemp("shipped") / "embeddings"
+    shutil.copytree(SHIPPED_INDEX, target, ignore=shutil.ignore_patterns(".lock"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def assistant(encoder: SentenceEncoder, seeds_index: Path) -> Assistant:
+    """The assistant on the shipped articles and (a copy of) the shipped index, with the real model."""
+    a = Assistant(corpus=SEEDS, index=seeds_index, encoder=encoder)
+    a.open()
+    return a
+
+
+class FakeEncoder:
+    """Deterministic stand-in for unit tests of storage and fusion only: hashed bag of words, unit norm."""
+
+    model_id = "fake-encoder@1"
+    dimensions = 32
+
+    def __init__(self) -> None:
+        self.encoded_texts = 0
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimensions] += 1.0
+        out += 1e-3
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        self.encoded_texts += len(texts)
+        return out
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+def assert_citation_contract(answer_dict: dict, corpus: Path) -> None:  # type: ignore[type-arg]
+    """Every quote is exactly the file's text at its offsets, and the answer is made of quotes only."""
+    for citation in answer_dict["citations"]:
+        text = (corpus / citation["source"]).read_bytes().decode("utf-8")
+        assert text[citation["start"] : citation["end"]] == citation["quote"]
+        assert citation["quote"] in answer_dict["answer"]
+    if answer_dict["found"]:
+        assert answer_dict["citations"]
+        rest = answer_dict["answer"]
+        for citation in answer_dict["citations"]:
+            rest = rest.replace(citation["quote"], "", 1)
+        assert rest.strip() == ""
+    else:
+        assert answer_dict["answer"] == "" and answer_dict["citations"] == []
