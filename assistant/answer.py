@@ -12,6 +12,7 @@ abstains, since a low-probability sentence is more often wrong than right.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -69,6 +70,21 @@ def has_type(kind: str, sentence: str, question_terms: set[str]) -> bool:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What answer selection reads besides the hits: article texts, precomputed vectors, term IDF."""
+
+    articles: dict[str, Article]
+    sentence_rows: dict[tuple[str, int], int]
+    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray
+    idf: dict[str, float]
+    missing_idf: float  # a question term found nowhere in the corpus is the most informative of all
+
+    def term_weight(self, term: str) -> float:
+        return self.idf.get(term, self.missing_idf)
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A sentence that might answer: where it is, and its feature row."""
 
@@ -78,9 +94,10 @@ class Candidate:
     features: tuple[float, ...]
 
 
-def _coverage(terms: Sequence[str], present: set[str], idf: dict[str, float]) -> float:
-    total = sum(idf.get(t, 0.0) for t in terms)
-    return sum(idf.get(t, 0.0) for t in terms if t in present) / total if total > 0 else 0.0
+def _coverage(terms: Sequence[str], present: set[str], evidence: Evidence) -> float:
+    """IDF-weighted share of the question's terms present: missing rare terms cost the most."""
+    total = sum(evidence.term_weight(t) for t in terms)
+    return sum(evidence.term_weight(t) for t in terms if t in present) / total if total > 0 else 0.0
 
 
 def candidates(
@@ -88,25 +105,21 @@ def candidates(
     q_tokens: list[str],
     q_vector: np.ndarray,
     hits: Sequence[Hit],
-    articles: dict[str, Article],
-    sentence_rows: dict[tuple[str, int], int],
-    sentence_vectors: np.ndarray,
-    chunk_vectors: np.ndarray,
-    idf: dict[str, float],
+    evidence: Evidence,
     settings: AnswerSettings,
 ) -> list[Candidate]:
     """Feature rows for every sentence of the top chunks (each sentence once, at its best chunk)."""
     kind = question_type(question)
     q_terms = set(q_tokens)
     terms = list(dict.fromkeys(q_tokens))
-    q_bigrams = set(zip(q_tokens, q_tokens[1:], strict=False))
+    q_bigrams = set(itertools.pairwise(q_tokens))
     seen: set[tuple[str, int]] = set()
     raw: list[tuple[str, int, int, list[float]]] = []
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
-        text = articles[chunk.source].text
+        text = evidence.articles[chunk.source].text
         context = set(tokenize(chunk.text))
-        cos_chunk = float(chunk_vectors[chunk.id] @ q_vector)
+        cos_chunk = float(evidence.chunk_vectors[chunk.id] @ q_vector)
         for start, end in chunk.sentences:
             key = (chunk.source, start)
             if key in seen:
@@ -118,16 +131,16 @@ def candidates(
                 continue
             s_tokens = tokenize(sentence)
             s_terms = set(s_tokens)
-            s_bigrams = set(zip(s_tokens, s_tokens[1:], strict=False))
+            s_bigrams = set(itertools.pairwise(s_tokens))
             typed = kind != "other"
             found = typed and has_type(kind, sentence, q_terms)
             raw.append((chunk.source, start, end, [
                 1.0,
-                float(sentence_vectors[sentence_rows[key]] @ q_vector),
+                float(evidence.sentence_vectors[evidence.sentence_rows[key]] @ q_vector),
                 cos_chunk,
                 1.0 / rank,
-                _coverage(terms, s_terms, idf),
-                _coverage(terms, s_terms | context, idf),
+                _coverage(terms, s_terms, evidence),
+                _coverage(terms, s_terms | context, evidence),
                 len(q_bigrams & s_bigrams) / len(q_bigrams) if q_bigrams else 0.0,
                 float(found),
                 float(typed and not found),

@@ -171,7 +171,7 @@ def _chat(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"assistant: the chat UI is not available ({exc}); `pip install textual`", file=sys.stderr)
         return 2
-    return run(corpus=args.corpus, index=args.index)
+    return int(run(corpus=args.corpus, index=args.index))
 
 
 def raise_usage(message: str) -> None:

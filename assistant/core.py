@@ -8,29 +8,38 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .answer import candidates, choose, probabilities
+from .answer import Evidence, candidates, choose, probabilities
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .encoder import Encoder, SentenceEncoder
 from .errors import QuestionError
 from .types import Answer, Article, Hit, IndexReport
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .retrieval import HybridRetriever
+
 MAX_QUERY_TERMS = 64  # a 10,000-character question must not make BM25 score thousands of terms
-_FOLLOW_UP = re.compile(r"^(and|but|also|what about|how about|and what|why|how so)\b|\b(he|she|it|they|them|his|her|its|their|that|this|those|these)\b",
-                        re.IGNORECASE)
+_FOLLOW_UP = re.compile(
+    r"^(and|but|also|what about|how about|and what|why|how so)\b"
+    r"|\b(he|she|it|they|them|his|her|its|their|that|this|those|these)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
 class _Loaded:
     """The opened index and what is derived from it at load time."""
 
-    articles: dict[str, Article]
     report: IndexReport
-    retriever: object
-    sentence_rows: dict[tuple[str, int], int]
-    sentence_vectors: object
-    chunk_vectors: object
-    idf: dict[str, float]
+    retriever: HybridRetriever
+    evidence: Evidence
+
+    @property
+    def articles(self) -> dict[str, Article]:
+        return self.evidence.articles
 
 
 def clean_question(question: str) -> str:
@@ -69,7 +78,9 @@ class Assistant:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = SentenceEncoder(self.settings.model_path, self.settings.batch_size)
+            encoder: Encoder = SentenceEncoder(self.settings.model_path, self.settings.batch_size)
+            self._encoder = encoder
+            return encoder
         return self._encoder
 
     def open(self, progress: bool = False) -> IndexReport:
@@ -88,7 +99,7 @@ class Assistant:
     def _load(self, progress: bool) -> _Loaded:
         from .dense import DenseIndex
         from .indexing import open_index
-        from .lexical import LexicalIndex, idf_table
+        from .lexical import LexicalIndex, idf, idf_table
         from .retrieval import HybridRetriever
         from .store import sentence_keys
 
@@ -96,8 +107,9 @@ class Assistant:
         retriever = HybridRetriever(
             stored.chunks, DenseIndex(stored.vectors), LexicalIndex(stored.tokens), self.settings.retrieval
         )
-        return _Loaded(articles, report, retriever, sentence_keys(stored.chunks), stored.sentence_vectors,
-                       stored.vectors, idf_table(stored.tokens))
+        evidence = Evidence(articles, sentence_keys(stored.chunks), stored.sentence_vectors, stored.vectors,
+                            idf_table(stored.tokens), idf(len(stored.tokens), 0))
+        return _Loaded(report, retriever, evidence)
 
     @property
     def loaded(self) -> _Loaded:
@@ -113,7 +125,7 @@ class Assistant:
     def article(self, source: str) -> Article:
         return self.loaded.articles[source]
 
-    def _query(self, text: str) -> tuple[object, list[str]]:
+    def _query(self, text: str) -> tuple[np.ndarray, list[str]]:
         from .lexical import tokenize
 
         tokens = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TERMS]
@@ -126,7 +138,7 @@ class Assistant:
             raise QuestionError("k must be at least 1")
         loaded = self.loaded
         vector, tokens = self._query(text)
-        return loaded.retriever.search(vector, tokens, k, mode)  # type: ignore[attr-defined,no-any-return]
+        return loaded.retriever.search(vector, tokens, k, mode)
 
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
         """Answer with verbatim quotes and citations, or abstain (found=False) with the reason.
@@ -139,9 +151,8 @@ class Assistant:
         if not tokens:
             return Answer(question, False, "", (), 0.0, "the question has no words to look for in the articles")
         s = self.settings.answer
-        hits = loaded.retriever.search(vector, tokens, max(s.read_chunks, 1))  # type: ignore[attr-defined]
-        rows = candidates(query, tokens, vector, hits, loaded.articles, loaded.sentence_rows,
-                          loaded.sentence_vectors, loaded.chunk_vectors, loaded.idf, s)  # type: ignore[arg-type]
+        hits = loaded.retriever.search(vector, tokens, max(s.read_chunks, 1))
+        rows = candidates(query, tokens, vector, hits, loaded.evidence, s)
         probs = probabilities(rows, s.weights)
         citations, best = choose(rows, probs, loaded.articles, s)
         if not rows:

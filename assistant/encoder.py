@@ -16,8 +16,11 @@ from .errors import ModelError
 class Encoder(Protocol):
     """Anything that turns texts into unit-length float32 rows; `model_id` names it in the manifest."""
 
-    model_id: str
-    dimensions: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
@@ -57,7 +60,7 @@ class SentenceEncoder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()  # "Loading weights" bars are noise on every start
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # "Loading weights" bars are noise on every start
 
             try:
                 self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
