@@ -13,7 +13,7 @@ from . import store
 from .chunking import chunk_article
 from .config import Settings
 from .encoder import Encoder
-from .errors import IndexStoreError
+from .errors import IndexLockedError, IndexStoreError
 from .ingest import read_corpus
 from .lexical import TOKENIZER_VERSION, tokenize
 from .store import ArticleEntry, StoredIndex
@@ -28,37 +28,77 @@ def identity(settings: Settings) -> dict[str, Any]:
 
 
 def open_index(
-    corpus: Path, folder: Path, settings: Settings, encoder: Encoder, progress: bool = False
+    corpus: Path, folder: Path, settings: Settings, encoder: Encoder, progress: bool = False,
+    lock_wait: float = store.LOCK_WAIT_SECONDS,
 ) -> tuple[StoredIndex, dict[str, Article], IndexReport]:
-    """Load the index at `folder`, updating it first if the corpus or the settings changed."""
+    """Load the index at `folder`, updating it first if the corpus or the settings changed.
+
+    An index that is current is only read, so it opens from a read-only folder. Updating takes the
+    build lock (waiting up to `lock_wait` seconds for another builder) and saves atomically."""
     articles, skipped = read_corpus(corpus)
     by_source = {a.source: a for a in articles}
-    old, rebuilt = _load_usable(folder, settings, encoder)
+    old, problem = _load_usable(folder, settings, encoder, by_source)
     if old is not None and _current(old, articles):
         return old, by_source, IndexReport(len(articles), len(old.chunks), 0, len(articles), tuple(skipped), False)
-    with store.build_lock(folder):
-        fresh, _ = _load_usable(folder, settings, encoder)  # another process may have just finished
-        if fresh is not None and _current(fresh, articles):
-            return fresh, by_source, IndexReport(len(articles), len(fresh.chunks), 0, len(articles), tuple(skipped), False)
-        index, encoded, reused = build(articles, fresh, settings, encoder, progress)
-        store.save(folder, index)
-    report = IndexReport(len(articles), len(index.chunks), encoded, reused, tuple(skipped), rebuilt)
+    try:
+        with store.build_lock(folder, lock_wait):
+            fresh, problem = _load_usable(folder, settings, encoder, by_source)  # another builder may have finished
+            if fresh is not None and _current(fresh, articles):
+                report = IndexReport(len(articles), len(fresh.chunks), 0, len(articles), tuple(skipped), False)
+                return fresh, by_source, report
+            index, encoded, reused = build(articles, fresh, settings, encoder, progress)
+            store.save(folder, index)
+    except IndexLockedError:
+        raise
+    except IndexStoreError as exc:
+        if problem:  # the old index cannot be used either: say so, and what to run
+            raise IndexStoreError(
+                f"the index at {folder} cannot be used ({problem}) and cannot be rebuilt: {exc}. "
+                f"Run `assistant index --corpus {corpus} --index {folder}` once it is writable."
+            ) from exc
+        raise
+    report = IndexReport(len(articles), len(index.chunks), encoded, reused, tuple(skipped), bool(problem))
     return index, by_source, report
 
 
-def _load_usable(folder: Path, settings: Settings, encoder: Encoder) -> tuple[StoredIndex | None, bool]:
-    """The stored index if it is whole and was built the way we would build it; else None (rebuild)."""
+def _load_usable(
+    folder: Path, settings: Settings, encoder: Encoder, articles: dict[str, Article]
+) -> tuple[StoredIndex | None, str]:
+    """The stored index if it is whole and was built the way we would build it, else None and why."""
     if not (folder / store.MANIFEST).exists():
-        return None, False
+        return None, ""
     try:
         index = store.load(folder)
+    except IndexLockedError:
+        raise
     except IndexStoreError as exc:
-        log.warning("%s; rebuilding it from the articles", exc)
-        return None, True
-    if index.model != encoder.model_id or index.identity != identity(settings):
-        log.warning("index at %s was built with another model or settings; rebuilding it", folder)
-        return None, True
-    return index, False
+        problem = str(exc)
+    else:
+        if index.model != encoder.model_id:
+            problem = f"it was built with the model {index.model}, not {encoder.model_id}"
+        elif index.identity != identity(settings):
+            problem = f"it was built with other chunk or tokenizer settings ({index.identity})"
+        else:
+            problem = _mismatched_rows(index, articles)
+        if not problem:
+            return index, ""
+    log.warning("index at %s: %s; rebuilding it from the articles", folder, problem)
+    return None, problem
+
+
+def _mismatched_rows(index: StoredIndex, articles: dict[str, Article]) -> str:
+    """Why the stored chunks of unchanged articles are not exactly those articles' text ("" if they are).
+
+    Checksums catch damaged files; this catches a manifest that points rows at the wrong article."""
+    for chunk in index.chunks:
+        article = articles.get(chunk.source)
+        if article is None or index.articles[chunk.source].sha256 != article.sha256:
+            continue  # a changed or deleted article: its rows are not reused
+        n = len(article.text)
+        if (not chunk.sentences or any(not 0 <= s < e <= n for s, e in chunk.sentences)
+                or chunk.text != " ".join(article.text[s:e] for s, e in chunk.sentences)):
+            return f"chunk {chunk.id} does not match the text of {chunk.source}"
+    return ""
 
 
 def _current(index: StoredIndex, articles: list[Article]) -> bool:
@@ -73,8 +113,8 @@ def build(
     Returns the index, how many chunks were embedded, and how many articles were reused."""
     reusable: dict[str, ArticleEntry] = {}
     if old is not None:
-        for entry in old.articles.values():
-            reusable.setdefault(entry.sha256, entry)
+        for stored in old.articles.values():
+            reusable.setdefault(stored.sha256, stored)
     chunks: list[Chunk] = []
     tokens: list[list[str]] = []
     chunk_rows: list[np.ndarray | str] = []  # a stored vector, or the text to embed
@@ -110,10 +150,9 @@ def build(
     dims = old.dimensions if old is not None else encoder.dimensions
     texts = [r for r in chunk_rows if isinstance(r, str)] + [r for r in sentence_rows if isinstance(r, str)]
     fresh = iter(encoder.encode(texts, progress=progress))
-    vectors = np.stack([next(fresh) if isinstance(r, str) else r for r in chunk_rows]) if chunks else np.zeros((0, dims), np.float32)
-    sentence_vectors = (
-        np.stack([next(fresh) if isinstance(r, str) else r for r in sentence_rows])
-        if sentence_rows else np.zeros((0, dims), np.float32)
+    vectors, sentence_vectors = (
+        np.stack([next(fresh) if isinstance(r, str) else r for r in rows]) if rows else np.zeros((0, dims), np.float32)
+        for rows in (chunk_rows, sentence_rows)
     )
     index = StoredIndex(
         encoder.model_id, dims, identity(settings), entries, chunks, tokens,
