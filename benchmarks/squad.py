@@ -1,0 +1,144 @@
+"""Extractive answers on SQuAD: the fixed report samples (one place), and the benchmark over Assistant.ask.
+
+The report samples are fixed here and nowhere else; tuning code takes its questions from
+`tuning_slice()`, which never overlaps them:
+
+    from benchmarks.squad import load_questions, sample_ids, tuning_slice
+    questions = load_questions(squad / "dev-v1.1.questions.jsonl")
+    tune = tuning_slice(questions, 1000)          # disjoint from the 2,000 report questions
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypedDict
+
+from assistant import Assistant
+from assistant.core import clean_question
+
+from .data import Documents, read_jsonl
+from .metrics import max_pool, mean, roc_auc
+
+TEST_SIZE = 2000  # SQuAD v1.1 dev questions asked for the report
+TEST_SEED = 0
+V2_SIZE = 1000  # of each kind (impossible, possible) from SQuAD v2.0 dev
+
+
+class Question(TypedDict):
+    id: str
+    question: str
+    gold_passage: str
+    answers: list[str]
+    is_impossible: bool
+
+
+def load_questions(path: Path) -> list[Question]:
+    """All questions of a `dev-v*.questions.jsonl` file, in file order (the samples depend on it)."""
+    out: list[Question] = []
+    for row in read_jsonl(path):
+        out.append(Question(id=str(row["id"]), question=str(row["question"]),
+                            gold_passage=str(row["gold_passage"]), answers=[str(a) for a in row["answers"]],
+                            is_impossible=bool(row.get("is_impossible", False))))
+    return out
+
+
+def report_sample(questions: Sequence[Question], size: int = TEST_SIZE) -> list[Question]:
+    """The report sample: `random.Random(0).sample(questions, 2000)`, in file order as loaded."""
+    return random.Random(TEST_SEED).sample(list(questions), min(size, len(questions)))
+
+
+def sample_ids(questions: Sequence[Question], size: int = TEST_SIZE) -> set[str]:
+    """Ids of the report sample; tuning must leave these out."""
+    return {q["id"] for q in report_sample(questions, size)}
+
+
+def tuning_slice(questions: Sequence[Question], size: int, seed: int = 1) -> list[Question]:
+    """A fixed sample of questions outside the report sample (for fitting and choosing defaults)."""
+    test = sample_ids(questions)
+    rest = [q for q in questions if q["id"] not in test]
+    return random.Random(seed).sample(rest, min(size, len(rest)))
+
+
+def v2_sample(questions: Sequence[Question], size: int = V2_SIZE) -> list[Question]:
+    """The v2.0 report sample: `size` impossible and `size` possible questions, each drawn with seed 0."""
+    impossible = [q for q in questions if q["is_impossible"]]
+    possible = [q for q in questions if not q["is_impossible"]]
+    return (random.Random(TEST_SEED).sample(impossible, min(size, len(impossible)))
+            + random.Random(TEST_SEED).sample(possible, min(size, len(possible))))
+
+
+def v2_tuning_slice(questions: Sequence[Question], size: int, seed: int = 1) -> list[Question]:
+    """v2.0 questions outside the v2 report sample, half impossible where there are enough."""
+    test = {q["id"] for q in v2_sample(questions)}
+    rest = [q for q in questions if q["id"] not in test]
+    return random.Random(seed).sample(rest, min(size, len(rest)))
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """The returned answer contains an accepted answer string (case-insensitive, spaces normalised)."""
+    hay = " ".join(text.lower().split())
+    return any(" ".join(a.lower().split()) in hay for a in answers if a.strip())
+
+
+def _prime(assistant: Assistant, questions: Sequence[str]) -> None:
+    """Questions are embedded in batches first when the encoder caches (a benchmark speed-up only; warm
+    ask latency with the real encoder is measured in the speed section)."""
+    prime = getattr(assistant.encoder, "prime", None)
+    if prime is not None:
+        prime([clean_question(q) for q in questions])
+
+
+def answers_v1(assistant: Assistant, docs: Documents, questions: Sequence[Question]) -> dict[str, Any]:
+    """Gold paragraph at top-1/top-5 of search, answer-contains rate and answer length, over `questions`."""
+    _prime(assistant, [q["question"] for q in questions])
+    top1 = top5 = contains = found = 0
+    words: list[float] = []
+    for q in questions:
+        hits = assistant.search(q["question"], k=assistant.settings.retrieval.candidates)
+        ranking = max_pool((docs.doc_of[h.chunk.source], h.score) for h in hits)
+        top1 += ranking[:1] == [q["gold_passage"]]
+        top5 += q["gold_passage"] in ranking[:5]
+        answer = assistant.ask(q["question"])
+        if answer.found:
+            found += 1
+            words.append(len(answer.text.split()))
+            contains += contains_answer(answer.text, q["answers"])
+    n = len(questions)
+    return {
+        "questions": n,
+        "gold_top1": top1 / n,
+        "gold_top5": top5 / n,
+        "answer_contains": contains / n,  # abstentions count as misses
+        "answered": found / n,
+        "answer_words_mean": mean(words),
+    }
+
+
+def abstention_v2(assistant: Assistant, questions: Sequence[Question]) -> dict[str, Any]:
+    """Abstention on SQuAD v2.0: precision/recall of abstaining on impossible questions, and the ROC AUC
+    of answer.confidence separating possible (answerable) from impossible questions."""
+    _prime(assistant, [q["question"] for q in questions])
+    confidences: list[float] = []
+    answerable: list[bool] = []
+    abstained: list[bool] = []
+    contains = 0
+    for q in questions:
+        answer = assistant.ask(q["question"])
+        confidences.append(answer.confidence)
+        answerable.append(not q["is_impossible"])
+        abstained.append(not answer.found)
+        if not q["is_impossible"] and answer.found:
+            contains += contains_answer(answer.text, q["answers"])
+    impossible = [not a for a in answerable]
+    hits = sum(1 for ab, imp in zip(abstained, impossible, strict=True) if ab and imp)
+    n_possible = sum(answerable)
+    return {
+        "questions": len(questions),
+        "impossible": sum(impossible),
+        "abstain_precision": hits / sum(abstained) if any(abstained) else float("nan"),
+        "abstain_recall": hits / sum(impossible) if any(impossible) else float("nan"),
+        "auc": roc_auc(confidences, answerable),
+        "possible_answer_contains": contains / n_possible if n_possible else float("nan"),
+    }

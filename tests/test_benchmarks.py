@@ -1,0 +1,120 @@
+"""The benchmark suite: metric functions against hand-computed values, and a smoke run on a tiny slice."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks import report
+from benchmarks.cli import BENCH, main
+from benchmarks.metrics import max_pool, mrr_at_k, ndcg_at_k, percentile, recall_at_k, roc_auc
+from benchmarks.squad import Question, contains_answer, report_sample, sample_ids, tuning_slice, v2_sample
+
+
+def test_ndcg_by_hand() -> None:
+    # relevant a (rel 1) at rank 2 and b (rel 1) at rank 3: DCG = 1/log2(3) + 1/log2(4); IDCG = 1 + 1/log2(3)
+    expected = (1 / math.log2(3) + 0.5) / (1 + 1 / math.log2(3))
+    assert ndcg_at_k(["x", "a", "b"], {"a": 1, "b": 1}, 10) == pytest.approx(expected)
+    assert ndcg_at_k(["a", "b"], {"a": 1, "b": 1}) == pytest.approx(1.0)
+    assert ndcg_at_k(["x", "y"], {"a": 1}) == 0.0
+    assert ndcg_at_k(["x", "a"], {"a": 1}, k=1) == 0.0  # only the first k count
+    # graded: c (2) at rank 1, a (1) at rank 2 is ideal; swapped gives (1 + 2/log2 3) / (2 + 1/log2 3)
+    assert ndcg_at_k(["a", "c"], {"a": 1, "c": 2}) == pytest.approx((1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3)))
+
+
+def test_recall_and_mrr_by_hand() -> None:
+    assert recall_at_k(["a", "x", "b"], {"a": 1, "b": 1, "c": 1}, 100) == pytest.approx(2 / 3)
+    assert recall_at_k(["a", "x", "b"], {"a": 1, "b": 1}, 2) == pytest.approx(1 / 2)
+    assert mrr_at_k(["x", "y", "a"], {"a": 1}) == pytest.approx(1 / 3)
+    assert mrr_at_k(["x"] * 10 + ["a"], {"a": 1}, 10) == 0.0
+    assert recall_at_k(["a"], {}) == 0.0
+
+
+def test_roc_auc_by_hand() -> None:
+    # positives 0.9, 0.4; negatives 0.5, 0.1: pairs won 0.9>0.5, 0.9>0.1, 0.4>0.1; lost 0.4<0.5 -> 3/4
+    assert roc_auc([0.9, 0.4, 0.5, 0.1], [True, True, False, False]) == pytest.approx(0.75)
+    assert roc_auc([0.5, 0.5], [True, False]) == pytest.approx(0.5)  # a tie counts half
+    assert roc_auc([1.0, 0.0], [False, True]) == 0.0
+    assert math.isnan(roc_auc([0.3], [True]))
+
+
+def test_max_pool_scores_a_document_by_its_best_chunk() -> None:
+    assert max_pool([("d1", 0.5), ("d2", 0.9), ("d1", 0.95), ("d3", 0.1)]) == ["d1", "d2", "d3"]
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
+
+
+def _questions(n: int) -> list[Question]:
+    return [Question(id=str(i), question=f"q{i}", gold_passage="p", answers=["a"], is_impossible=i % 3 == 0)
+            for i in range(n)]
+
+
+def test_report_sample_is_fixed_and_tuning_never_overlaps_it() -> None:
+    qs = _questions(5000)
+    assert [q["id"] for q in report_sample(qs)] == [q["id"] for q in report_sample(list(qs))]
+    assert len(sample_ids(qs)) == 2000
+    assert not sample_ids(qs) & {q["id"] for q in tuning_slice(qs, 1000)}
+    v2 = v2_sample(qs, 100)
+    assert sum(q["is_impossible"] for q in v2) == 100 and len(v2) == 200
+
+
+def test_contains_answer_is_case_and_space_insensitive() -> None:
+    assert contains_answer("It was in  the 10th Century.", ["10th century"])
+    assert not contains_answer("", ["x"])
+
+
+def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
+    m = {"queries": 3, "ndcg@10": 0.7, "recall@100": 0.9, "mrr@10": 0.6}
+    settings = {"max_words": 120, "fusion": "rrf", "dense_weight": 0.5, "candidates": 100, "rrf_k": 60}
+    scale = {"chunks": 10, "ask_p50_ms": 20.0, "ask_p95_ms": 30.0, "bm25_p50_ms": 0.1, "open_s": 1.0,
+             "first_answer_s": 4.0, "peak_rss_mb": 600.0, "articles": 5, "corpus": "seeds"}
+    build = {"corpus": "seeds", "articles": 5, "chunks": 10, "sentences": 40, "build_chunks_per_s": 5.0,
+             "build_texts_per_s": 25.0, "bare_texts_per_s": 27.0, "overhead": 0.08}
+    variant = {"variant": "rrf w=0.5 depth=100", "ndcg@10": 0.7, "recall@100": 0.9}
+    results = {
+        "retrieval": {"dataset": "scifact", "split": "test", "documents": 20, "chunks": 40, "settings": settings,
+                      "scores": {"bm25": m, "dense": m, "hybrid": m},
+                      "published": {"bm25": ["BM25", 0.679], "dense": None, "hybrid": None}},
+        "squad": {"paragraphs": 10, "v1": {"questions": 10, "gold_top1": 0.8, "gold_top5": 0.9,
+                                           "answer_contains": 0.7, "answered": 0.9, "answer_words_mean": 30.0}},
+        "speed": {"build": [build], "scales": [scale, scale | {"chunks": 1000, "corpus": "big"}]},
+        "tune": {"beir_split": "train", "beir_queries": 3, "squad_questions": 4, "chunk_docs": 20,
+                 "chunk_sizes": [{"max_words": 120, "chunks": 40, "ndcg@10": 0.7, "recall@100": 0.9,
+                                  "squad_gold_top1": 0.8, "squad_answer_contains": 0.7,
+                                  "squad_answer_words_mean": 30.0}],
+                 "fusion": {"beir": [variant], "squad": [variant | {"gold_top1": 0.8, "gold_top5": 0.9}]}},
+    }
+    path = report.write(results, tmp_path)
+    text = path.read_text()
+    for title in report.TITLES.values():
+        assert title in text
+    assert (tmp_path / "benchmarks-latency.png").stat().st_size > 1000
+    assert (tmp_path / "benchmarks-memory.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BENCH / "scifact" / "corpus.jsonl").exists(), reason="benchmark data not present")
+def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, cache = tmp_path / "docs", tmp_path / "cache"
+    code = main(["run", "--scifact", str(BENCH / "scifact"), "--squad", str(BENCH / "squad"), "--out", str(out),
+                 "--cache", str(cache), "--sections", "retrieval,squad", "--limit-docs", "20",
+                 "--limit-queries", "5", "--squad-questions", "10", "--no-plots"])
+    assert code == 0
+    results = json.loads((cache / "results.json").read_text())
+    scores = results["retrieval"]["scores"]
+    assert set(scores) == {"bm25", "dense", "hybrid"}
+    for mode in scores.values():
+        assert mode["queries"] == 5
+        for name in ("ndcg@10", "recall@100", "mrr@10"):
+            assert 0.0 <= mode[name] <= 1.0
+        assert mode["recall@100"] == 1.0  # 20 documents: every relevant one is within the first 100
+    assert scores["hybrid"]["ndcg@10"] > 0.5  # judged documents among 20: easy, and a regression alarm
+    v1 = results["squad"]["v1"]
+    assert v1["questions"] == 10 and v1["gold_top5"] >= 0.8
+    assert 0.0 <= v1["answer_contains"] <= 1.0
+    assert 0.0 <= results["squad"]["v2"]["auc"] <= 1.0
+    md = (out / "benchmarks.md").read_text()
+    assert "nDCG@10" in md and "SQuAD v1.1" in md
+    assert "hybrid (shipped)" in capsys.readouterr().out
