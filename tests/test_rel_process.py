@@ -1,0 +1,159 @@
+"""Real processes: a build killed with SIGKILL at any moment, and two builders of one index at once.
+
+Children build with a slow fake encoder (it sleeps per batch), so the kill lands mid-build."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, FakeEncoder, assert_citation_contract
+
+from assistant import Assistant, IndexLockedError, Settings, store
+from assistant.indexing import open_index
+
+TESTS = Path(__file__).resolve().parent
+CHILD = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+import numpy as np
+from conftest import FakeEncoder
+from assistant import Settings, store
+from assistant.errors import IndexLockedError
+from assistant.indexing import open_index
+
+corpus, index, marker, phase = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+
+class SlowEncoder(FakeEncoder):
+    def encode(self, texts, progress=False):
+        if phase == "encoding":
+            marker.touch()
+        rows = []
+        for i in range(0, len(texts), 16):
+            time.sleep(0.15)
+            rows.append(super().encode(texts[i : i + 16]))
+        return np.concatenate(rows) if rows else super().encode([])
+
+if phase == "saving":  # stall between the generation's files and the manifest switch
+    real_write = store._write
+    def slow_write(path, data):
+        digest = real_write(path, data)
+        marker.touch()
+        time.sleep(0.5)
+        return digest
+    store._write = slow_write
+
+encoder = SlowEncoder()
+try:
+    _, _, report = open_index(corpus, index, Settings(), encoder)
+except IndexLockedError as exc:
+    print(json.dumps({{"locked": str(exc)}}))
+    sys.exit(3)
+print(json.dumps({{"encoded": encoder.encoded_texts}}))
+"""
+
+
+def start_child(tmp_path: Path, corpus: Path, index: Path, marker: Path, phase: str) -> subprocess.Popen[str]:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(tests=str(TESTS)))
+    return subprocess.Popen(
+        [sys.executable, str(script), str(corpus), str(index), str(marker), phase],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for(path: Path, child: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert child.poll() is None, f"child ended early: {child.communicate()}"
+        assert time.monotonic() < deadline, "child never started building"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def change(corpus: Path) -> None:
+    """An edited and an added article: the update the killed child was making."""
+    first = sorted(corpus.iterdir())[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\nThe talks resume on Friday in Dushanbe.\n",
+                     encoding="utf-8")
+    (corpus / "added.txt").write_text("Trucks for the army\n\nThe Tajik army got forty new trucks.\n",
+                                      encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["encoding", "saving"])
+def test_killed_build_leaves_the_previous_index_and_the_next_run_completes(
+    tmp_path: Path, corpus: Path, phase: str
+) -> None:
+    index = tmp_path / "index"
+    original = tmp_path / "original"
+    shutil.copytree(corpus, original)
+    open_index(corpus, index, Settings(), FakeEncoder())
+    manifest = (index / store.MANIFEST).read_bytes()
+    change(corpus)
+
+    marker = tmp_path / "started"
+    child = start_child(tmp_path, corpus, index, marker, phase)
+    wait_for(marker, child)
+    time.sleep(0.1)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+    assert child.returncode == -signal.SIGKILL
+
+    # The previous index is untouched, loads, and answers for the corpus it was built from.
+    assert (index / store.MANIFEST).read_bytes() == manifest
+    store.load(index)
+    encoder = FakeEncoder()
+    answer = Assistant(corpus=original, index=index, encoder=encoder).ask("Who leads the Tajik army?")
+    assert encoder.encoded_texts == 1  # only the question: the old index was used as it is
+    assert_citation_contract(answer.to_dict(), original)
+
+    # The next run makes the whole update, embedding only what changed, and cleans up the leftovers.
+    encoder = FakeEncoder()
+    stored, articles, report = open_index(corpus, index, Settings(), encoder)
+    assert report.reused_articles == len(articles) - 2 and encoder.encoded_texts > 0
+    assert "added.txt" in stored.articles
+    assert not [p for p in index.iterdir() if p.name.endswith(".tmp")]
+    assert len(list(index.glob("chunks-*"))) == 1
+
+
+@pytest.mark.slow
+def test_two_processes_building_one_index_do_not_corrupt_it(tmp_path: Path, corpus: Path) -> None:
+    """The second builder waits for the first (up to store.LOCK_WAIT_SECONDS), then finds the index
+    current and embeds nothing: one build, one whole index."""
+    index = tmp_path / "index"
+    first = start_child(tmp_path, corpus, index, tmp_path / "m1", "encoding")
+    wait_for(tmp_path / "m1", first)
+    second = start_child(tmp_path, corpus, index, tmp_path / "m2", "encoding")
+    results = [json.loads(p.communicate(timeout=120)[0]) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], results
+    assert results[0]["encoded"] > 0 and results[1]["encoded"] == 0
+    encoder = FakeEncoder()
+    stored, articles, _ = open_index(corpus, index, Settings(), encoder)
+    assert encoder.encoded_texts == 0 and set(stored.articles) == set(articles)
+
+
+@pytest.mark.slow
+def test_builder_that_cannot_wait_gets_a_clear_message(tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "index"
+    child = start_child(tmp_path, corpus, index, tmp_path / "m1", "encoding")
+    wait_for(tmp_path / "m1", child)
+    with pytest.raises(IndexLockedError, match="another process is building the index"):
+        open_index(corpus, index, Settings(), FakeEncoder(), lock_wait=0.2)
+    child.communicate(timeout=120)
+    assert child.returncode == 0
+    store.load(index)
