@@ -1,0 +1,398 @@
+"""The chat app: ask questions, read quoted answers, open the cited articles.
+
+The window draws at once; the index and the model load in a background thread. Questions typed before
+that finishes wait in a queue and are answered in order. Answering runs in a thread worker too, so
+Escape can cancel it (the late result is thrown away) and the UI never freezes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from ..config import DEFAULT_CORPUS, DEFAULT_INDEX
+from ..core import Assistant, Session
+from ..errors import AssistantError, IndexLockedError, IndexStoreError
+from ..types import Answer, Article, Citation, IndexReport
+from .widgets import ArticleView, ChatLog, CitationLink, QuestionInput, Turn, display_line, plain_answer
+
+KEYS = (
+    ("Enter", "ask the question"),
+    ("Up / Down", "recall earlier questions"),
+    ("Shift+Tab, Enter", "go to the latest source and open it (or click it)"),
+    ("Ctrl+O", "open the first source of the last answer"),
+    ("F2", "browse all articles"),
+    ("Escape", "cancel the running question / go back"),
+    ("Ctrl+L", "clear the chat and start a new conversation"),
+    ("Ctrl+Y", "copy the last answer with its sources"),
+    ("Ctrl+T", "switch between dark and light theme"),
+    ("F1 or ?", "show these keys"),
+    ("Ctrl+Q", "quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys, in one box over the chat."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,question_mark,q", "app.pop_screen", "Close", show=True),
+    ]
+
+    def compose(self) -> ComposeResult:
+        width = max(len(key) for key, _ in KEYS) + 2
+        lines = Content("\n").join(
+            Content.assemble((key.ljust(width), "bold $accent"), what) for key, what in KEYS
+        )
+        with Vertical(id="help"):
+            yield Static(Content("Keys"), id="help-title")
+            yield Static(lines)
+            yield Static(Content("Answers are quoted word for word from the articles; [n] marks the source."),
+                         id="help-note")
+
+
+class ReaderScreen(Screen[None]):
+    """One whole article, with the quoted span highlighted, so every answer can be checked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "Back")]
+
+    def __init__(self, article: Article, citation: Citation | None = None) -> None:
+        super().__init__()
+        self.article = article
+        self.citation = citation
+
+    def compose(self) -> ComposeResult:
+        where = display_line(self.article.source)
+        if self.citation is not None:
+            where += f"  ·  quote at characters {self.citation.start}–{self.citation.end}"
+        yield Header()
+        yield Static(Content(display_line(self.article.title)), id="reader-title")
+        yield Static(Content(where), id="reader-source")
+        span = (self.citation.start, self.citation.end) if self.citation is not None else None
+        yield ArticleView(self.article, span)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = display_line(self.article.source)
+        self.query_one(ArticleView).focus()
+
+
+class ArticlesScreen(Screen[None]):
+    """Every indexed article by title; pick one to read it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "Back")]
+
+    def __init__(self, articles: list[Article]) -> None:
+        super().__init__()
+        self.articles = articles
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Content(f"{len(self.articles)} articles · Enter or click to read one"), id="articles-note")
+        yield OptionList(
+            *(
+                Option(Content.assemble((display_line(a.title), "bold"), "\n",
+                                        (display_line(a.source), "$text-muted")), id=str(n))
+                for n, a in enumerate(self.articles)
+            ),
+            id="articles",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Articles"
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        self.app.push_screen(ReaderScreen(self.articles[event.option_index]))
+
+
+class AssistantApp(App[None]):
+    """Chat with the articles: every answer is quoted from them and can be opened in the reader."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Assistant"
+    AUTO_FOCUS = "#question"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Keys"),
+        Binding("question_mark", "help", "Keys", show=False),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+l", "clear", "Clear"),
+        Binding("ctrl+y", "copy", "Copy"),
+        Binding("ctrl+o", "open_source", "Source"),
+        Binding("f2", "articles", "Articles"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+    ]
+
+    def __init__(
+        self,
+        assistant: Assistant | None = None,
+        *,
+        corpus: Path | None = None,
+        index: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index)
+        self.session: Session = self.assistant.session()
+        self.state = "loading"  # loading, ready, failed
+        self.report: IndexReport | None = None
+        self._waiting: deque[Turn] = deque()
+        self._current: Turn | None = None
+
+    # ---- layout -------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with ChatLog(id="chat"):
+            yield Static(self._welcome(), id="welcome")
+        yield Static(Content("Loading the articles and the model…"), id="status", classes="loading")
+        yield QuestionInput(placeholder="Ask a question about the articles, then press Enter", id="question")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = display_line(self.assistant.corpus.name)
+        self._load()
+
+    def _welcome(self) -> Content:
+        count = f"the {self.report.articles} articles" if self.report else "the articles"
+        return Content.assemble(
+            ("Ask about ", "$text-muted"), (f"{count} in {display_line(self.assistant.corpus.name)}/", "bold"),
+            ("\nEvery answer is quoted word for word from them, with its source; when they hold no answer, "
+             "you are told so.\nF2 lists the articles; F1 shows the keys.", "$text-muted"),
+        )
+
+    def _status(self, text: str, kind: str) -> None:
+        status = self.query_one("#status", Static)
+        status.update(Content(text))
+        status.set_classes(kind)
+
+    # ---- loading ------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        """Open the index and load the model off the UI thread; the window is already drawn."""
+        try:
+            report = self.assistant.open()
+            # The model itself loads on the first encode; pay for it now, not on the first question.
+            self.assistant.search("warm up", k=1)
+        except Exception as exc:  # any failure is shown, never a traceback
+            self._from_thread(self._load_failed, exc)
+        else:
+            self._from_thread(self._loaded, report)
+
+    def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Hand a worker's result to the UI thread, unless the worker was cancelled or the app closed."""
+        if get_current_worker().is_cancelled:
+            return
+        with contextlib.suppress(RuntimeError):  # the app has already exited
+            self.call_from_thread(callback, *args)
+
+    def _loaded(self, report: IndexReport) -> None:
+        self.state = "ready"
+        self.report = report
+        self.query_one("#welcome", Static).update(self._welcome())
+        self._status_ready()
+        for warning in report.skipped:
+            self.notify(display_line(warning), title="Skipped a file", severity="warning")
+        self._pump()
+
+    def _load_failed(self, exc: Exception) -> None:
+        self.state = "failed"
+        message = self._explain(exc)
+        self._status(f"Cannot open the articles: {message}", "error")
+        while self._waiting:
+            self._waiting.popleft().show_error(message)
+
+    def _explain(self, exc: Exception) -> str:
+        """A loading failure in words, with the command that fixes it where there is one."""
+        command = ["assistant", "index"]
+        if self.assistant.corpus != DEFAULT_CORPUS:
+            command += ["--corpus", str(self.assistant.corpus)]
+        if self.assistant.index_dir != DEFAULT_INDEX:
+            command += ["--index", str(self.assistant.index_dir)]
+        fix = f"run `{shlex.join(command)}`, then ask again."
+        if isinstance(exc, IndexLockedError):
+            return f"{exc}. Wait until it finishes, then ask again."
+        if isinstance(exc, IndexStoreError):
+            return f"{exc}. To rebuild the index, {fix}"
+        if isinstance(exc, AssistantError):
+            return str(exc)
+        return f"the index could not be read ({type(exc).__name__}: {exc}). To rebuild it, {fix}"
+
+    # ---- asking -------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#question")
+    def _submitted(self, event: Input.Submitted) -> None:
+        question = event.value
+        if not question.strip():
+            return
+        box = self.query_one(QuestionInput)
+        box.remember(question)
+        box.value = ""
+        self.query_one("#welcome").display = False
+        waiting = "Waiting for the model to load…" if self.state == "loading" else "Searching the articles…"
+        turn = Turn(question, waiting)
+        chat = self.query_one(ChatLog)
+        chat.mount(turn)
+        chat.follow()
+        self._waiting.append(turn)
+        if self.state == "failed":  # the user may have fixed the index meanwhile: try again
+            self.state = "loading"
+            self._status("Loading the articles and the model…", "loading")
+            self._load()
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start the next queued question when the assistant is ready and nothing else runs."""
+        if self.state != "ready" or self._current is not None or not self._waiting:
+            return
+        turn = self._waiting.popleft()
+        turn.set_waiting("Searching the articles…")
+        self._current = turn
+        self._status("Answering… (Escape cancels)", "busy")
+        self._ask(turn)
+
+    @work(thread=True, exclusive=True, group="ask")
+    def _ask(self, turn: Turn) -> None:
+        """Answer in a thread; a question that raises becomes an error in the chat, never a crash."""
+        worker = get_current_worker()
+        try:
+            answer = self.session.ask(turn.question)
+        except AssistantError as exc:
+            self._from_thread(self._failed, turn, str(exc))
+        except Exception as exc:
+            self._from_thread(self._failed, turn, f"something went wrong ({type(exc).__name__}: {exc})")
+        else:
+            if worker.is_cancelled:  # cancelled: the conversation should not remember it either
+                for position, remembered in enumerate(self.session.turns):
+                    if remembered is answer:
+                        del self.session.turns[position]
+                        break
+                return
+            self._from_thread(self._answered, turn, answer)
+
+    def _answered(self, turn: Turn, answer: Answer) -> None:
+        if turn is not self._current:
+            return
+        turn.show_answer(answer)
+        self._finished()
+
+    def _failed(self, turn: Turn, message: str) -> None:
+        if turn is not self._current:
+            return
+        turn.show_error(message)
+        self._finished()
+
+    def _finished(self) -> None:
+        self._current = None
+        self._status_ready()
+        self._pump()
+
+    def _status_ready(self) -> None:
+        if self.report is not None:
+            skipped = f" · {len(self.report.skipped)} files skipped" if self.report.skipped else ""
+            self._status(f"Ready · {self.report.articles} articles{skipped}", "ready")
+
+    # ---- actions ------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Chat actions only on the chat screen, so the reader's footer lists only what works there."""
+        if action in {"cancel", "clear", "copy", "open_source"}:
+            return self.screen is self.screen_stack[0]
+        return True
+
+    def action_cancel(self) -> None:
+        """Cancel the running question and any waiting ones; their late results are discarded."""
+        if self._current is None and not self._waiting:
+            self.query_one(QuestionInput).focus()
+            return
+        self.workers.cancel_group(self, "ask")
+        cancelled = [self._current] if self._current is not None else []
+        cancelled += list(self._waiting)
+        self._waiting.clear()
+        self._current = None
+        for turn in cancelled:
+            turn.show_cancelled()
+        if self.state == "ready":
+            self._status_ready()
+        self.notify("Cancelled", timeout=2)
+
+    async def action_clear(self) -> None:
+        """A fresh conversation: the chat and the session's memory of earlier turns both go."""
+        self.workers.cancel_group(self, "ask")
+        self._waiting.clear()
+        self._current = None
+        self.session.clear()
+        await self.query(Turn).remove()
+        self.query_one("#welcome").display = True
+        if self.state == "ready":
+            self._status_ready()
+        self.query_one(QuestionInput).focus()
+
+    def _last_answer(self) -> Answer | None:
+        answers = [t.answer for t in self.query(Turn) if t.answer is not None]
+        return answers[-1] if answers else None
+
+    def action_copy(self) -> None:
+        answer = self._last_answer()
+        if answer is None:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(plain_answer(answer))
+        self.notify("Copied the last answer and its sources.")
+
+    def action_open_source(self) -> None:
+        answer = self._last_answer()
+        if answer is None or not answer.citations:
+            self.notify("The last answer has no source to open.", severity="warning")
+            return
+        self._read(answer.citations[0])
+
+    @on(CitationLink.Opened)
+    def _citation_opened(self, event: CitationLink.Opened) -> None:
+        self._read(event.citation)
+
+    def _read(self, citation: Citation) -> None:
+        try:
+            article = self.assistant.article(citation.source)
+        except KeyError:
+            self.notify(f"{display_line(citation.source)} is no longer in the index.", severity="error")
+            return
+        self.push_screen(ReaderScreen(article, citation))
+
+    def action_articles(self) -> None:
+        if self.state != "ready":
+            self.notify("The articles are still loading." if self.state == "loading"
+                        else "The articles could not be opened.", severity="warning")
+            return
+        self.push_screen(ArticlesScreen(self.assistant.articles()))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+
+def run(corpus: Path, index: Path) -> int:
+    """Entry point of `assistant` / `assistant chat`: run the app until the user quits."""
+    app = AssistantApp(corpus=corpus, index=index)
+    app.run()
+    return app.return_code or 0
