@@ -71,7 +71,8 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
     scale = {"chunks": 10, "ask_p50_ms": 20.0, "ask_p95_ms": 30.0, "bm25_p50_ms": 0.1, "open_s": 1.0,
              "first_answer_s": 4.0, "peak_rss_mb": 600.0, "articles": 5, "corpus": "seeds"}
     build = {"corpus": "seeds", "articles": 5, "chunks": 10, "sentences": 40, "build_chunks_per_s": 5.0,
-             "build_texts_per_s": 25.0, "bare_texts_per_s": 27.0, "overhead": 0.08}
+             "build_texts_per_s": 25.0, "bare_texts_per_s": 27.0, "overhead": 0.08,
+             "build_s": 2.0, "encode_in_build_s": 1.9}
     variant = {"variant": "rrf w=0.5 depth=100", "ndcg@10": 0.7, "recall@100": 0.9}
     results = {
         "retrieval": {"dataset": "scifact", "split": "test", "documents": 20, "chunks": 40, "settings": settings,
@@ -80,11 +81,12 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
         "squad": {"paragraphs": 10, "v1": {"questions": 10, "gold_top1": 0.8, "gold_top5": 0.9,
                                            "answer_contains": 0.7, "answered": 0.9, "answer_words_mean": 30.0}},
         "speed": {"build": [build], "scales": [scale, scale | {"chunks": 1000, "corpus": "big"}]},
-        "tune": {"beir_split": "train", "beir_queries": 3, "squad_questions": 4, "chunk_docs": 20,
+        "tune": {"beir_split": "train", "beir_queries": 3, "squad_questions": 4,
+                 "fusion": {"beir": [variant], "squad": [variant | {"gold_top1": 0.8, "gold_top5": 0.9}]}},
+        "chunks": {"beir_split": "train", "beir_queries": 3, "squad_questions": 4, "chunk_docs": 20,
                  "chunk_sizes": [{"max_words": 120, "chunks": 40, "ndcg@10": 0.7, "recall@100": 0.9,
                                   "squad_gold_top1": 0.8, "squad_answer_contains": 0.7,
-                                  "squad_answer_words_mean": 30.0}],
-                 "fusion": {"beir": [variant], "squad": [variant | {"gold_top1": 0.8, "gold_top5": 0.9}]}},
+                                  "squad_answer_words_mean": 30.0}]},
     }
     path = report.write(results, tmp_path)
     text = path.read_text()
@@ -109,7 +111,8 @@ def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture
         assert mode["queries"] == 5
         for name in ("ndcg@10", "recall@100", "mrr@10"):
             assert 0.0 <= mode[name] <= 1.0
-        assert mode["recall@100"] == 1.0  # 20 documents: every relevant one is within the first 100
+    assert scores["dense"]["recall@100"] == 1.0  # 20 documents: dense ranks them all (BM25 only those matching)
+    assert scores["hybrid"]["recall@100"] == 1.0
     assert scores["hybrid"]["ndcg@10"] > 0.5  # judged documents among 20: easy, and a regression alarm
     v1 = results["squad"]["v1"]
     assert v1["questions"] == 10 and v1["gold_top5"] >= 0.8
