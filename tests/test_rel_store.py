@@ -59,7 +59,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def files(folder: Path, kind: str) -> Path:
     manifest = json.loads((folder / store.MANIFEST).read_text())
-    return folder / manifest["files"][kind]
+    return folder / str(manifest["files"][kind])
 
 
 def edit_manifest(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
@@ -80,7 +80,7 @@ def _alter_chunk_text_of_old_format(folder: Path) -> None:
     edit_manifest(folder, lambda m: m["checksums"].pop(path.name))
 
 
-DAMAGE: dict[str, Callable[[Path], None]] = {
+DAMAGE: dict[str, Callable[[Path], object]] = {
     "truncated vectors": lambda f: files(f, "vectors").write_bytes(files(f, "vectors").read_bytes()[:1000]),
     "garbage vectors": lambda f: files(f, "vectors").write_bytes(os.urandom(4096)),
     "empty sentence vectors": lambda f: files(f, "sentence_vectors").write_bytes(b""),
@@ -250,10 +250,10 @@ def test_full_disk_while_writing_keeps_the_old_index(
 
     if where == "write":
         real = io.BufferedWriter.write
-        monkeypatch.setattr(store.os, "fdopen", lambda fd, mode: _FullFile(fd))
+        monkeypatch.setattr(os, "fdopen", lambda fd, mode: _FullFile(fd))
     else:
         real = getattr(os, where)
-        monkeypatch.setattr(store.os, where, full)
+        monkeypatch.setattr(os, where, full)
     with pytest.raises(IndexStoreError, match=r"disk is full.*previous index is unchanged"):
         open_index(corpus, built, Settings(), FakeEncoder())
     monkeypatch.undo()
