@@ -91,8 +91,8 @@ def _mismatched_rows(index: StoredIndex, articles: dict[str, Article]) -> str:
 
     Checksums catch damaged files; this catches a manifest that points rows at the wrong article."""
     for chunk in index.chunks:
-        article = articles.get(chunk.source)
-        if article is None or index.articles[chunk.source].sha256 != article.sha256:
+        article, entry = articles.get(chunk.source), index.articles.get(chunk.source)
+        if article is None or entry is None or entry.sha256 != article.sha256:
             continue  # a changed or deleted article: its rows are not reused
         n = len(article.text)
         if (not chunk.sentences or any(not 0 <= s < e <= n for s, e in chunk.sentences)

@@ -160,8 +160,8 @@ def _verify(index: StoredIndex, folder: Path) -> None:
         raise IndexStoreError(f"index at {folder} is damaged: the manifest does not match its chunks")
     if any(c.id != i for i, c in enumerate(index.chunks)):
         raise IndexStoreError(f"index at {folder} is damaged: chunk ids are out of order")
-    sentence_row = 0
-    for source, entry in index.articles.items():
+    sentence_row = 0  # entries in row order: the manifest lists them by name, which may differ
+    for source, entry in sorted(index.articles.items(), key=lambda item: (item[1].first, item[1].first_sentence)):
         own = index.chunks[entry.first : entry.first + entry.count]
         if (entry.first < 0 or len(own) != entry.count or entry.first_sentence != sentence_row
                 or any(c.source != source for c in own)):

@@ -150,6 +150,18 @@ def test_corpus_changes_are_picked_up_and_unchanged_articles_not_reembedded(corp
     assert again.encoded_texts == 0
 
 
+def test_articles_in_subfolders_are_reused_not_rebuilt(corpus: Path, tmp_path: Path) -> None:
+    """Rows follow path order ("a/b" before "a-b"), the manifest name order: both must be accepted."""
+    (corpus / "a").mkdir()
+    for name in ("a/b.txt", "a-b.txt", "a.b.txt"):
+        (corpus / name).write_text(f"{name}\n\nAn article filed as {name} about Kabul.\n", encoding="utf-8")
+    folder = tmp_path / "index"
+    open_index(corpus, folder, Settings(), FakeEncoder())
+    encoder = FakeEncoder()
+    _, articles, report = open_index(corpus, folder, Settings(), encoder)
+    assert "a/b.txt" in articles and encoder.encoded_texts == 0 and not report.rebuilt
+
+
 def test_unchanged_corpus_adds_nothing_to_the_folder(corpus: Path, built: Path) -> None:
     before = snapshot(built)
     encoder = FakeEncoder()
