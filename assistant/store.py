@@ -3,8 +3,9 @@
 Each build writes its chunks and vectors under a new generation name, then replaces manifest.json
 (an atomic rename): the manifest is the commit point, so a crash at any moment leaves either the old
 or the new index whole. The manifest records the model, the dimensions, the chunk settings, the
-tokenizer version and every article's content hash, and checksums the vectors, so an index that does
-not match its files or its settings is detected on open.
+tokenizer version and every article's content hash, and checksums the vector and chunk files, so an
+index that does not match its files or its settings is detected on open. A failed write removes what
+it wrote; one builder at a time holds `.lock` (flock: a killed builder's lock goes with it).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def load(folder: Path) -> StoredIndex:
 
 
 def _load(folder: Path, manifest_bytes: bytes) -> StoredIndex:
+    """One read of the files the manifest names; every kind of damage becomes IndexStoreError."""
     try:
         manifest = json.loads(manifest_bytes.decode("utf-8"))
         if not isinstance(manifest, dict):
@@ -164,7 +166,8 @@ def _verify(index: StoredIndex, folder: Path) -> None:
     for source, entry in sorted(index.articles.items(), key=lambda item: (item[1].first, item[1].first_sentence)):
         own = index.chunks[entry.first : entry.first + entry.count]
         if (entry.first < 0 or len(own) != entry.count or entry.first_sentence != sentence_row
-                or any(c.source != source for c in own)):
+                or any(c.source != source for c in own)
+                or len({start for c in own for start, _ in c.sentences}) != entry.sentences):
             raise IndexStoreError(f"index at {folder} is damaged: the manifest entry of {source} "
                                   "does not match its chunks")
         sentence_row += entry.sentences
