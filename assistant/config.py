@@ -56,11 +56,15 @@ class AnswerSettings:
 
     read_chunks: int = 5
     max_quotes: int = 2
-    second_quote_margin: float = 0.1  # a second quote must score within this of the best
+    second_quote_margin: float = 0.5  # in selection-score units: e^-0.5, a sentence at least 0.6x as likely
     min_sentence_words: int = 4
-    abstain_below: float = 0.30  # see answer.py: P(sentence holds the answer) under this abstains
-    # Logistic weights over answer.FEATURES, fitted by benchmarks/tune_answer.py on a SQuAD tuning slice.
-    weights: tuple[float, ...] = (-4.0, 3.0, 1.5, 1.0, 3.0, 0.5, 1.0, 0.8, -0.8, -1.0, 0.2, 2.0, 2.0)
+    abstain_below: float = 0.30  # P(the quoted sentence answers) under this abstains; see calibration
+    # Selection weights over answer.FEATURES (a conditional logit) and the confidence calibration
+    # (bias, best score, lead over the runner-up), both fitted by benchmarks/tune_answer.py on SQuAD.
+    weights: tuple[float, ...] = (
+        0.0, 3.0, 1.5, 1.0, 3.0, 0.5, 1.0, 0.8, -0.8, -1.0, 0.2, 2.0, 2.0, 0.5, 0.5, 0.0, 0.0
+    )
+    calibration: tuple[float, ...] = (-4.0, 1.0, 0.5)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .answer import Evidence, candidates, choose, probabilities
+from .answer import Evidence, candidates, choose, scores
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .encoder import Encoder, SentenceEncoder
 from .errors import QuestionError
@@ -42,11 +42,15 @@ class _Loaded:
         return self.evidence.articles
 
 
+# Terminal escape sequences (CSI, 8-bit CSI, OSC) are removed whole, not left as words to search for.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
 def clean_question(question: str) -> str:
     """The question without control characters (NUL, ANSI escapes) or surrounding space."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
-    text = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]", " ", question)
+    text = _ESCAPES.sub(" ", question)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
     text = " ".join(text.split())
     if not text:
@@ -101,13 +105,14 @@ class Assistant:
         from .indexing import open_index
         from .lexical import LexicalIndex, idf, idf_table
         from .retrieval import HybridRetriever
-        from .store import sentence_keys
+        from .store import sentence_keys, sentence_spans
 
         stored, articles, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress)
         retriever = HybridRetriever(
             stored.chunks, DenseIndex(stored.vectors), LexicalIndex(stored.tokens), self.settings.retrieval
         )
-        evidence = Evidence(articles, sentence_keys(stored.chunks), stored.sentence_vectors, stored.vectors,
+        evidence = Evidence(articles, sentence_keys(stored.chunks), sentence_spans(stored.chunks),
+                            stored.sentence_vectors, stored.vectors,
                             idf_table(stored.tokens), idf(len(stored.tokens), 0))
         return _Loaded(report, retriever, evidence)
 
@@ -140,12 +145,14 @@ class Assistant:
         vector, tokens = self._query(text)
         return loaded.retriever.search(vector, tokens, k, mode)
 
-    def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
         """Answer with verbatim quotes and citations, or abstain (found=False) with the reason.
 
-        `context`: earlier questions of a conversation, used to retrieve for a short follow-up."""
+        `context`: earlier turns of a conversation. A short follow-up ("What about China?") is
+        retrieved together with the previous question, and does not quote again what was just quoted."""
         text = clean_question(question)
-        query = " ".join([*context[-1:], text]) if context and _is_follow_up(text) else text
+        follow_up = bool(context) and _is_follow_up(text)
+        query = follow_up_query(clean_question(context[-1].question), text) if follow_up else text
         loaded = self.loaded
         vector, tokens = self._query(query)
         if not tokens:
@@ -153,8 +160,10 @@ class Assistant:
         s = self.settings.answer
         hits = loaded.retriever.search(vector, tokens, max(s.read_chunks, 1))
         rows = candidates(query, tokens, vector, hits, loaded.evidence, s)
-        probs = probabilities(rows, s.weights)
-        citations, best = choose(rows, probs, loaded.articles, s)
+        if follow_up:
+            quoted = {(c.source, c.start) for c in context[-1].citations}
+            rows = [r for r in rows if (r.source, r.start) not in quoted]
+        citations, best = choose(rows, scores(rows, s.weights), loaded.articles, s)
         if not rows:
             return Answer(question, False, "", (), 0.0, "no passage in the articles matches the question")
         if not citations:
@@ -168,6 +177,27 @@ class Assistant:
     def session(self) -> Session:
         """A conversation: follow-up questions are retrieved together with the previous question."""
         return Session(self)
+
+
+_WORD = re.compile(r"[\w’'-]+")
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words that are not function words ("What", "And"): the names a question mentions."""
+    from .lexical import STOP_WORDS
+
+    return [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in STOP_WORDS]
+
+
+def follow_up_query(previous: str, question: str) -> str:
+    """The text to search for a follow-up: the previous question, then this one.
+
+    When the follow-up names something ("What about China?"), it asks the same thing of another
+    subject, so the names in the previous question (Russia, Tajik) are left out of the search."""
+    if _names(question):
+        names = set(_names(previous))
+        previous = " ".join(w for w in previous.split() if w.strip("?.,!;:\"'“”‘’()") not in names)
+    return f"{previous} {question}"
 
 
 def _is_follow_up(question: str) -> bool:
@@ -184,7 +214,7 @@ class Session:
         self.turns: list[Answer] = []
 
     def ask(self, question: str) -> Answer:
-        answer = self.assistant.ask(question, context=[t.question for t in self.turns])
+        answer = self.assistant.ask(question, context=self.turns)
         self.turns.append(answer)
         return answer
 

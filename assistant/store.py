@@ -141,11 +141,19 @@ def _read_checked(folder: Path, name: str, checksums: dict[str, str]) -> bytes:
 
 def sentence_keys(chunks: list[Chunk]) -> dict[tuple[str, int], int]:
     """Row of each distinct (source, sentence start) in chunk order: overlapping chunks share rows."""
-    rows: dict[tuple[str, int], int] = {}
+    return {(source, start): row for row, (source, start, _) in enumerate(sentence_spans(chunks))}
+
+
+def sentence_spans(chunks: list[Chunk]) -> list[tuple[str, int, int]]:
+    """(source, start, end) of each sentence row, in row order."""
+    seen: set[tuple[str, int]] = set()
+    spans: list[tuple[str, int, int]] = []
     for chunk in chunks:
-        for start, _ in chunk.sentences:
-            rows.setdefault((chunk.source, start), len(rows))
-    return rows
+        for start, end in chunk.sentences:
+            if (chunk.source, start) not in seen:
+                seen.add((chunk.source, start))
+                spans.append((chunk.source, start, end))
+    return spans
 
 
 def _verify(index: StoredIndex, folder: Path) -> None:
