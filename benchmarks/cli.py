@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tune-questions", type=int, default=1000, metavar="N",
                      help="SQuAD questions in the tuning slice (default 1000)")
     run.add_argument("--chunk-sizes", default="80,120,200", help="ChunkSettings.max_words to compare in tuning")
+    run.add_argument("--chunks-beir-only", action="store_true",
+                     help="compare chunk sizes on the BEIR sub-corpus only (skips re-indexing SQuAD per size)")
     run.add_argument("--tune-docs", type=int, default=1200, metavar="N",
                      help="chunk sizes are compared on a BEIR sub-corpus: the documents judged in the tuning "
                           "split plus others up to N (default 1200; 0: the whole corpus)")
@@ -96,9 +98,13 @@ def main(argv: list[str] | None = None) -> int:
         args.cache.mkdir(parents=True, exist_ok=True)
         for section in sections:
             start = time.perf_counter()
-            results[section] = globals()[f"_run_{section}"](args)
-            results[section]["seconds"] = round(time.perf_counter() - start, 1)
-            results[section]["measured"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            measured = globals()[f"_run_{section}"](args)
+            measured["seconds"] = round(time.perf_counter() - start, 1)
+            measured["measured"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            # Re-read before writing: another run may have stored other sections meanwhile.
+            results = json.loads(results_file.read_text()) if results_file.exists() else {}
+            measured["code"] = _machine()["code"]  # the commit measured (-dirty: with uncommitted edits)
+            results[section] = measured
             results["machine"] = _machine()
             results_file.write_text(json.dumps(results, indent=1))
             print(report.section_text(section, results), flush=True)
@@ -108,9 +114,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _machine() -> dict[str, Any]:
+    import subprocess
+
     import torch
 
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+    try:
+        code = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
+                              text=True, check=False).stdout.strip()
+    except OSError:
+        code = "?"
+    return {"code": code,"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
             "platform": platform.platform(), "torch_threads": torch.get_num_threads()}
 
 
@@ -324,14 +337,16 @@ def _run_chunks(args: argparse.Namespace) -> dict[str, Any]:
         sub = article_folder(beir.corpus, args.cache, f"{name}-tune{len(keep)}", keep)
     sub_qrels = _limit(tune_qrels, args, set(sub.doc_of.values()))
     out: dict[str, Any] = {"beir_split": args.tune_split, "beir_queries": len(sub_qrels),
-                           "squad_questions": len(tune_q), "chunk_docs": len(sub.doc_of), "chunk_sizes": []}
+                           "squad_questions": 0 if args.chunks_beir_only else len(tune_q),
+                           "chunk_docs": len(sub.doc_of), "chunk_sizes": []}
     for size in [int(x) for x in args.chunk_sizes.split(",") if x.strip()]:
         settings = with_settings(Settings(), max_words=size)
         a = open_assistant(sub.folder, args.cache, settings, encoder, chunks_only=True)
         row: dict[str, Any] = {"max_words": size, "chunks": a.open().chunks}
         row |= beir_variants(Searcher(a), sub, queries, sub_qrels, [settings.retrieval])[0]
-        s = open_assistant(sdocs.folder, args.cache, settings, encoder)
-        row |= {f"squad_{k}": v for k, v in answers_v1(s, sdocs, tune_q).items()}
+        if not args.chunks_beir_only:
+            s = open_assistant(sdocs.folder, args.cache, settings, encoder)
+            row |= {f"squad_{k}": v for k, v in answers_v1(s, sdocs, tune_q).items()}
         out["chunk_sizes"].append(row)
         print(row, flush=True)
     return out

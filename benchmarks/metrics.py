@@ -38,9 +38,9 @@ def max_pool(ranked_units: Iterable[tuple[str, float]]) -> list[str]:
     return sorted(best, key=lambda d: (-best[d], order[d]))
 
 
-def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float:
+def roc_auc(scores: Iterable[float], positives: Iterable[bool]) -> float:
     """Probability that a random positive scores above a random negative (ties count half); Mann-Whitney U."""
-    pairs = sorted(zip(scores, positives, strict=True))
+    pairs = sorted((float(s), bool(p)) for s, p in zip(list(scores), list(positives), strict=True))
     n_pos = sum(1 for _, p in pairs if p)
     n_neg = len(pairs) - n_pos
     if not n_pos or not n_neg:

@@ -124,7 +124,8 @@ def speed_md(r: dict[str, Any]) -> str:
 
 def chunks_md(r: dict[str, Any]) -> str:
     rows = [[str(c["max_words"]), f"{c['chunks']:,}", _f(c["ndcg@10"]), _f(c["recall@100"]),
-             _pct(c["squad_gold_top1"]), _pct(c["squad_answer_contains"]), _f(c["squad_answer_words_mean"], 1)]
+             _pct(c.get("squad_gold_top1")), _pct(c.get("squad_answer_contains")),
+             _f(c.get("squad_answer_words_mean"), 1)]
             for c in r["chunk_sizes"]]
     return (f"Shipped retrieval settings; BEIR `{r['beir_split']}` queries ({r['beir_queries']}) on a sub-corpus of "
             f"{r['chunk_docs']:,} documents (every judged one plus others), and {r['squad_questions']} SQuAD v1.1 "
@@ -172,11 +173,22 @@ def write(results: dict[str, Any], out: Path, plots: bool = True) -> Path:
         f"Machine: {m.get('cpus', '?')} CPU cores, Python {m.get('python', '?')}, torch {m.get('torch', '?')} "
         f"({m.get('torch_threads', '?')} threads), {m.get('platform', '?')}.\n",
     ]
+    parts.append(
+        "How it runs: documents become article files (first line the title) under `benchmarks/.cache/` "
+        "(never in the repo), indexed by the project's own code (`Assistant.open`), queried through "
+        "`Assistant.search(q, k, mode)` and `Assistant.ask(q)`. Embeddings are cached by text, so a rerun or a "
+        "chunk-size variant embeds only new texts. Retrieval-only corpora (BEIR) are indexed with real chunk "
+        "vectors and zero sentence vectors (search never reads sentence vectors); SQuAD indexes are complete.\n\n"
+        "```bash\npython -m benchmarks run --scifact ../shared/bench/scifact --squad ../shared/bench/squad "
+        "--out docs/\n"
+        "python -m benchmarks run --sections retrieval --scifact ~/my-beir-folder   # your own data\n```\n"
+    )
     for section in RENDER:
         if section in results:
             parts.append(section_text(section, results).strip() + "\n")
             r = results[section]
-            parts.append(f"_Measured {r.get('measured', '?')} in {r.get('seconds', '?')} s._\n")
+            parts.append(f"_Measured {r.get('measured', '?')} in {r.get('seconds', '?')} s, code "
+                         f"`{r.get('code', '?')}`._\n")
             if section == "speed" and plots:
                 for name in _speed_plots(results["speed"], out):
                     parts.append(f"![{name}]({name})\n")
