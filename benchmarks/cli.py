@@ -69,10 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit-docs", type=int, default=0, metavar="N",
                      help="smoke runs: keep only N documents (all judged ones first) and their queries")
     run.add_argument("--limit-queries", type=int, default=0, metavar="N", help="smoke runs: at most N queries")
+    run.add_argument("--fusion", choices=("rrf", "convex"), default=None,
+                     help="try another fusion than the shipped one (retrieval and squad sections; use with "
+                          "--results NAME to keep the shipped figures)")
+    run.add_argument("--dense-weight", type=float, default=None, help="try another dense weight")
+    run.add_argument("--candidates", type=int, default=None, help="try another candidate depth")
+    run.add_argument("--results", default="results.json", help="results file name under --cache")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     rep = sub.add_parser("report", help="re-render OUT/benchmarks.md and plots from the last results in --cache")
     rep.add_argument("--out", type=Path, default=REPO / "docs", metavar="DIR")
     rep.add_argument("--cache", type=Path, default=DEFAULT_CACHE, metavar="DIR")
+    rep.add_argument("--results", default="results.json", help="results file name under --cache")
     child = sub.add_parser("speed-scale", help=argparse.SUPPRESS)  # one corpus size, in a fresh process
     child.add_argument("--corpus", type=Path, required=True)
     child.add_argument("--index", type=Path, required=True)
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     if args.command == "speed-scale":
         return _speed_scale(args)
-    results_file = args.cache / "results.json"
+    results_file = args.cache / getattr(args, "results", "results.json")
     results: dict[str, Any] = json.loads(results_file.read_text()) if results_file.exists() else {}
     if args.command == "run":
         sections = [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -157,13 +164,20 @@ def _run_retrieval(args: argparse.Namespace) -> dict[str, Any]:
     from .retrieval import MODES, PUBLISHED, evaluate
 
     beir, name, docs = _beir(args)
-    assistant = open_assistant(docs.folder, args.cache, Settings(), cached_encoder(args.cache), chunks_only=True)
+    assistant = open_assistant(docs.folder, args.cache, _settings(args), cached_encoder(args.cache), chunks_only=True)
     qrels = _limit(beir.qrels(args.split), args, set(docs.doc_of.values()))
     scores = evaluate(assistant, docs, beir.queries(), qrels)
     published = {m: PUBLISHED.get(name.lower(), {}).get(m) for m in MODES}
     return {"dataset": name, "split": args.split, "documents": len(docs.doc_of),
             "chunks": assistant.open().chunks, "scores": scores, "published": published,
-            "settings": _retrieval_settings(Settings())}
+            "settings": _retrieval_settings(_settings(args))}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The shipped settings, or with the retrieval values given on the command line (to try a candidate)."""
+    from .common import with_settings
+
+    return with_settings(Settings(), fusion=args.fusion, dense_weight=args.dense_weight, candidates=args.candidates)
 
 
 def _retrieval_settings(s: Settings) -> dict[str, Any]:
@@ -190,16 +204,16 @@ def _run_squad(args: argparse.Namespace) -> dict[str, Any]:
     docs = _squad_docs(args, "1.1", sample)
     if args.limit_docs:
         sample = [q for q in sample if q["gold_passage"] in set(docs.doc_of.values())]
-    assistant = open_assistant(docs.folder, args.cache, Settings(), encoder)
+    assistant = open_assistant(docs.folder, args.cache, _settings(args), encoder)
     out: dict[str, Any] = {"v1": answers_v1(assistant, docs, sample), "paragraphs": len(docs.doc_of),
-                           "settings": _retrieval_settings(Settings())}
+                           "settings": _retrieval_settings(_settings(args))}
     v2_file = args.squad / "dev-v2.0.questions.jsonl"
     if v2_file.exists():
         v2 = v2_sample(load_questions(v2_file), args.squad_questions // 2)
         docs2 = _squad_docs(args, "2.0", v2)
         if args.limit_docs:
             v2 = [q for q in v2 if q["gold_passage"] in set(docs2.doc_of.values())]
-        assistant2 = open_assistant(docs2.folder, args.cache, Settings(), encoder)
+        assistant2 = open_assistant(docs2.folder, args.cache, _settings(args), encoder)
         out["v2"] = abstention_v2(assistant2, v2) | {"paragraphs": len(docs2.doc_of)}
     return out
 
