@@ -80,14 +80,14 @@ class LexicalIndex:
         # Postings as CSR: the rows of term t are _rows[_starts[t]:_starts[t + 1]].
         order = np.argsort(np.asarray(terms, dtype=np.int64), kind="stable")
         self._rows = np.asarray(rows, dtype=np.int64)[order]
-        tf = np.asarray(freqs, dtype=np.float64)[order]
+        tf_of_posting = np.asarray(freqs, dtype=np.float64)[order]
         self._starts = np.zeros(len(term_ids) + 1, dtype=np.int64)
         per_term = np.bincount(np.asarray(terms, dtype=np.int64), minlength=len(term_ids))
         np.cumsum(per_term, out=self._starts[1:])
         avgdl = float(lengths.sum()) / self.size if self.size else 0.0
         if avgdl > 0:
             norm = self.k1 * (1 - self.b + self.b * lengths / avgdl)
-            self._tf_part = tf * (self.k1 + 1) / (tf + norm[self._rows])
+            self._tf_part = tf_of_posting * (self.k1 + 1) / (tf_of_posting + norm[self._rows])
         else:  # no chunk has any token: nothing can match
             self._tf_part = np.zeros(0, dtype=np.float64)
 
