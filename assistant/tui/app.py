@@ -218,6 +218,7 @@ class AssistantApp(App[None]):
         self._status(f"Cannot open the articles: {message}", "error")
         while self._waiting:
             self._waiting.popleft().show_error(message)
+        self.refresh_bindings()
 
     def _explain(self, exc: Exception) -> str:
         """A loading failure in words, with the command that fixes it where there is one."""
@@ -252,6 +253,7 @@ class AssistantApp(App[None]):
         chat.mount(turn)
         chat.follow()
         self._waiting.append(turn)
+        self.refresh_bindings()
         if self.state == "failed":  # the user may have fixed the index meanwhile: try again
             self.state = "loading"
             self._status("Loading the articles and the model…", "loading")
@@ -301,6 +303,7 @@ class AssistantApp(App[None]):
 
     def _finished(self) -> None:
         self._current = None
+        self.refresh_bindings()
         self._status_ready()
         self._pump()
 
@@ -313,15 +316,15 @@ class AssistantApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Chat actions only on the chat screen, so the reader's footer lists only what works there."""
-        if action in {"cancel", "clear", "copy", "open_source"}:
-            return self.screen is self.screen_stack[0]
+        on_chat = self.screen is self.screen_stack[0]
+        if action == "cancel":  # listed only while there is something to cancel
+            return on_chat and (self._current is not None or bool(self._waiting))
+        if action in {"clear", "copy", "open_source"}:
+            return on_chat
         return True
 
     def action_cancel(self) -> None:
         """Cancel the running question and any waiting ones; their late results are discarded."""
-        if self._current is None and not self._waiting:
-            self.query_one(QuestionInput).focus()
-            return
         self.workers.cancel_group(self, "ask")
         cancelled = [self._current] if self._current is not None else []
         cancelled += list(self._waiting)
@@ -329,6 +332,7 @@ class AssistantApp(App[None]):
         self._current = None
         for turn in cancelled:
             turn.show_cancelled()
+        self.refresh_bindings()
         if self.state == "ready":
             self._status_ready()
         self.notify("Cancelled", timeout=2)
@@ -339,6 +343,7 @@ class AssistantApp(App[None]):
         self._waiting.clear()
         self._current = None
         self.session.clear()
+        self.refresh_bindings()
         await self.query(Turn).remove()
         self.query_one("#welcome").display = True
         if self.state == "ready":
