@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "sections not run keep their last results in the report")
     run.add_argument("--squad-questions", type=int, default=2000, metavar="N",
                      help="size of the SQuAD v1.1 report sample (default 2000; v2.0 uses N/2 of each kind)")
+    run.add_argument("--squad-withheld", type=int, default=500, metavar="N",
+                     help="abstention on uncovered questions: leave out the gold paragraphs of the first N report "
+                          "questions (default 500; at most a quarter of the sample)")
     run.add_argument("--tune-questions", type=int, default=1000, metavar="N",
                      help="SQuAD questions in the tuning slice (default 1000)")
     run.add_argument("--chunk-sizes", default="80,120,200", help="ChunkSettings.max_words to compare in tuning")
@@ -196,7 +199,15 @@ def _squad_docs(args: argparse.Namespace, version: str, questions: list[Any]) ->
 
 def _run_squad(args: argparse.Namespace) -> dict[str, Any]:
     from .common import cached_encoder, open_assistant
-    from .squad import abstention_v2, answers_v1, load_questions, report_sample, v2_sample
+    from .squad import (
+        abstention_v2,
+        abstention_withheld,
+        answers_v1,
+        load_questions,
+        report_sample,
+        v2_sample,
+        withheld_paragraphs,
+    )
 
     encoder = cached_encoder(args.cache)
     questions = load_questions(args.squad / "dev-v1.1.questions.jsonl")
@@ -215,6 +226,16 @@ def _run_squad(args: argparse.Namespace) -> dict[str, Any]:
             v2 = [q for q in v2 if q["gold_passage"] in set(docs2.doc_of.values())]
         assistant2 = open_assistant(docs2.folder, args.cache, _settings(args), encoder)
         out["v2"] = abstention_v2(assistant2, v2) | {"paragraphs": len(docs2.doc_of)}
+    # Questions the articles do not cover: the same corpus without some report questions' gold paragraphs.
+    size = min(args.squad_withheld, len(sample) // 4, args.limit_queries or len(sample))
+    split = withheld_paragraphs(sample, size)
+    if split.withheld:
+        gone = set(split.paragraphs)
+        docs3 = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad-withheld",
+                               [d for d in docs.doc_of.values() if d not in gone])
+        assistant3 = open_assistant(docs3.folder, args.cache, _settings(args), encoder)
+        out["withheld"] = abstention_withheld(assistant3, split) | {"paragraphs": len(docs3.doc_of),
+                                                                    "first_questions": size}
     return out
 
 

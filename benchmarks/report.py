@@ -80,6 +80,24 @@ def squad_md(r: dict[str, Any]) -> str:
         text += (f"\n**SQuAD v2.0 dev**: {v2['questions']:,} questions ({v2['impossible']:,} impossible, the rest "
                  f"possible; each drawn with `random.Random(0)`) over all {v2['paragraphs']:,} v2.0 dev paragraphs.\n\n"
                  + _table(["measure", "value", "goal"], rows2) + "\n")
+    w = r.get("withheld")
+    if w:
+        rows3 = [
+            ["withheld-paragraph questions abstained on", _pct(w["withheld_abstained"]), ""],
+            ["kept-paragraph questions abstained on", _pct(w["kept_abstained"]), ""],
+            ["ROC AUC of answer.confidence, kept vs withheld", _f(w["auc"]), ""],
+            [f"withheld questions answered anyway ({w['withheld_answered']:,}): answer contains an accepted answer",
+             _pct(w["withheld_answered_contains"]), ""],
+        ]
+        text += (f"\n**Questions the articles do not cover** (SQuAD v1.1 dev): the gold paragraphs of the first "
+                 f"{w['first_questions']:,} report-sample questions ({w['withheld_paragraphs']:,} distinct "
+                 f"paragraphs) are left out of the corpus (`benchmarks.squad.withheld_paragraphs`), which keeps "
+                 f"the other {w['paragraphs']:,}. Asked: the {w['withheld_questions']:,} report-sample questions on "
+                 f"a withheld paragraph (should abstain) and the first {w['kept_questions']:,} on a kept one "
+                 "(should answer), same sample as above (`random.Random(0)`). A sibling paragraph of the same "
+                 "Wikipedia article can still hold the answer, so an answer to a withheld question is not always "
+                 "wrong: the last row counts those that contain an accepted answer string.\n\n"
+                 + _table(["measure", "value", "goal"], rows3) + "\n")
     return text
 
 

@@ -6,6 +6,9 @@ The report samples are fixed here and nowhere else; tuning code takes its questi
     from benchmarks.squad import load_questions, sample_ids, tuning_slice
     questions = load_questions(squad / "dev-v1.1.questions.jsonl")
     tune = tuning_slice(questions, 1000)          # disjoint from the 2,000 report questions
+
+The paragraphs withheld from the corpus for abstention on uncovered questions are also fixed here
+(`withheld_paragraphs`), from the report sample.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from assistant import Assistant
 from assistant.core import clean_question
@@ -24,6 +27,7 @@ from .metrics import max_pool, mean, roc_auc
 TEST_SIZE = 2000  # SQuAD v1.1 dev questions asked for the report
 TEST_SEED = 0
 V2_SIZE = 1000  # of each kind (impossible, possible) from SQuAD v2.0 dev
+WITHHELD_SIZE = 500  # report-sample questions whose gold paragraphs are left out of the corpus
 
 
 class Question(TypedDict):
@@ -141,4 +145,56 @@ def abstention_v2(assistant: Assistant, questions: Sequence[Question]) -> dict[s
         "abstain_recall": hits / sum(impossible) if any(impossible) else float("nan"),
         "auc": roc_auc(confidences, answerable),
         "possible_answer_contains": contains / n_possible if n_possible else float("nan"),
+    }
+
+
+class Withheld(NamedTuple):
+    paragraphs: list[str]  # paragraph ids left out of the corpus
+    withheld: list[Question]  # questions on those paragraphs: the assistant should abstain
+    kept: list[Question]  # as many questions whose paragraph is in the corpus: it should answer
+
+
+def withheld_paragraphs(sample: Sequence[Question], size: int = WITHHELD_SIZE) -> Withheld:
+    """The fixed split for abstention on questions the articles do not cover (one place).
+
+    Withheld: the gold paragraphs of the first `size` questions of `sample` (the report sample,
+    `report_sample`). Asked: every sample question on a withheld paragraph, and as many sample questions
+    on kept paragraphs, the first in sample order (both cut to the shorter list if kept ones run out)."""
+    paragraphs = list(dict.fromkeys(q["gold_passage"] for q in sample[:size]))
+    gone = set(paragraphs)
+    withheld = [q for q in sample if q["gold_passage"] in gone]
+    kept = [q for q in sample if q["gold_passage"] not in gone]
+    n = min(len(withheld), len(kept))
+    return Withheld(paragraphs, withheld[:n], kept[:n])
+
+
+def abstention_withheld(assistant: Assistant, split: Withheld) -> dict[str, Any]:
+    """Abstention when the answer's paragraph is not in the corpus: abstain rates on withheld and kept
+    questions, the ROC AUC of answer.confidence separating kept from withheld, and how often an answer
+    given anyway to a withheld question still contains an accepted answer (a sibling paragraph of the
+    same Wikipedia article can hold it)."""
+    questions = split.withheld + split.kept
+    _prime(assistant, [q["question"] for q in questions])
+    confidences: list[float] = []
+    abstained = {"withheld": 0, "kept": 0}
+    answered_withheld = contains = 0
+    for kind, group in (("withheld", split.withheld), ("kept", split.kept)):
+        for q in group:
+            answer = assistant.ask(q["question"])
+            confidences.append(answer.confidence)
+            if not answer.found:
+                abstained[kind] += 1
+            elif kind == "withheld":
+                answered_withheld += 1
+                contains += contains_answer(answer.text, q["answers"])
+    n_withheld, n_kept = len(split.withheld), len(split.kept)
+    return {
+        "withheld_paragraphs": len(split.paragraphs),
+        "withheld_questions": n_withheld,
+        "kept_questions": n_kept,
+        "withheld_abstained": abstained["withheld"] / n_withheld if n_withheld else float("nan"),
+        "kept_abstained": abstained["kept"] / n_kept if n_kept else float("nan"),
+        "auc": roc_auc(confidences, [False] * n_withheld + [True] * n_kept),
+        "withheld_answered": answered_withheld,
+        "withheld_answered_contains": contains / answered_withheld if answered_withheld else float("nan"),
     }

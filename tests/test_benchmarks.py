@@ -11,7 +11,15 @@ import pytest
 from benchmarks import report
 from benchmarks.cli import BENCH, main
 from benchmarks.metrics import max_pool, mrr_at_k, ndcg_at_k, percentile, recall_at_k, roc_auc
-from benchmarks.squad import Question, contains_answer, report_sample, sample_ids, tuning_slice, v2_sample
+from benchmarks.squad import (
+    Question,
+    contains_answer,
+    report_sample,
+    sample_ids,
+    tuning_slice,
+    v2_sample,
+    withheld_paragraphs,
+)
 
 
 def test_ndcg_by_hand() -> None:
@@ -60,6 +68,17 @@ def test_report_sample_is_fixed_and_tuning_never_overlaps_it() -> None:
     assert sum(q["is_impossible"] for q in v2) == 100 and len(v2) == 200
 
 
+def test_withheld_split_leaves_no_asked_paragraph_on_both_sides() -> None:
+    qs = [Question(id=str(i), question=f"q{i}", gold_passage=f"p{i % 7}", answers=["a"], is_impossible=False)
+          for i in range(40)]
+    split = withheld_paragraphs(qs, 3)
+    assert split.paragraphs == ["p0", "p1", "p2"]  # the first 3 questions' paragraphs, in order
+    assert {q["gold_passage"] for q in split.withheld} == {"p0", "p1", "p2"}
+    assert not {q["gold_passage"] for q in split.kept} & set(split.paragraphs)
+    assert len(split.withheld) == len(split.kept) > 0
+    assert split == withheld_paragraphs(list(qs), 3)  # fixed
+
+
 def test_contains_answer_is_case_and_space_insensitive() -> None:
     assert contains_answer("It was in  the 10th Century.", ["10th century"])
     assert not contains_answer("", ["x"])
@@ -92,6 +111,13 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
     text = path.read_text()
     for title in report.TITLES.values():
         assert title in text
+    assert "do not cover" not in text  # results from before the withheld measure still render
+    results["squad"]["withheld"] = {"withheld_paragraphs": 4, "first_questions": 5, "paragraphs": 6,
+                                    "withheld_questions": 5, "kept_questions": 5, "withheld_abstained": 0.8,
+                                    "kept_abstained": 0.2, "auc": 0.9, "withheld_answered": 1,
+                                    "withheld_answered_contains": 1.0}
+    text = report.write(results, tmp_path, plots=False).read_text()
+    assert "do not cover" in text and "kept vs withheld" in text and "sibling paragraph" in text
     assert (tmp_path / "benchmarks-latency.png").stat().st_size > 1000
     assert (tmp_path / "benchmarks-memory.png").stat().st_size > 1000
 
@@ -118,6 +144,12 @@ def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture
     assert v1["questions"] == 10 and v1["gold_top5"] >= 0.8
     assert 0.0 <= v1["answer_contains"] <= 1.0
     assert 0.0 <= results["squad"]["v2"]["auc"] <= 1.0
+    withheld = results["squad"]["withheld"]
+    assert withheld["withheld_paragraphs"] > 0 and withheld["paragraphs"] > 0
+    assert withheld["withheld_questions"] == withheld["kept_questions"] > 0
+    for name in ("withheld_abstained", "kept_abstained", "auc"):
+        assert 0.0 <= withheld[name] <= 1.0
+    assert withheld["withheld_answered"] == 0 or 0.0 <= withheld["withheld_answered_contains"] <= 1.0
     md = (out / "benchmarks.md").read_text()
-    assert "nDCG@10" in md and "SQuAD v1.1" in md
+    assert "nDCG@10" in md and "SQuAD v1.1" in md and "do not cover" in md
     assert "hybrid (shipped)" in capsys.readouterr().out
