@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_CORPUS, DEFAULT_INDEX
+from .config import DEFAULT_CORPUS
 from .errors import AssistantError
 
 EPILOG = """examples:
   assistant                                  open the chat UI on the shipped articles
+  assistant --corpus ~/articles              chat about your own articles (indexed on first use)
   assistant ask "Who is the Afghan foreign minister?"
   assistant ask --json "How much has Russia committed to the Tajik army?"
   assistant search -k 5 "Taliban mining contracts"
@@ -52,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, metavar="DIR",
                         help="folder of .txt/.md articles, first line the title (default: the shipped seeds/)")
-    common.add_argument("--index", type=Path, default=DEFAULT_INDEX, metavar="DIR",
-                        help="index folder, built or updated on open (default: the shipped embeddings/)")
+    common.add_argument("--index", type=Path, default=None, metavar="DIR",
+                        help="index folder, built or updated on open (default: the shipped embeddings/ for "
+                             "the shipped seeds/, else a folder per corpus under $XDG_CACHE_HOME or "
+                             "~/.cache, in assistant/indexes/)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the index does")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -82,10 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # No command means chat, options included (`assistant --corpus DIR`); only -h/--help stay top-level,
+    # and a word that is no command still gets argparse's "invalid choice".
+    if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help")):
+        arguments.insert(0, "chat")
+    args = build_parser().parse_args(arguments)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="assistant: %(message)s")
     if args.command == "chat":
         return _chat(args)
@@ -165,8 +170,8 @@ def _index(args: argparse.Namespace) -> int:
     report = assistant.index(progress=sys.stderr.isatty())
     for warning in report.skipped:
         print(f"assistant: warning: {safe(warning)}", file=sys.stderr)
-    print(f"{report.articles} articles, {report.chunks} chunks in {args.index}; embedded {report.encoded_texts} "
-          f"new texts, reused {report.reused_articles} unchanged articles"
+    print(f"{report.articles} articles, {report.chunks} chunks in {assistant.index_dir}; "
+          f"embedded {report.encoded_texts} new texts, reused {report.reused_articles} unchanged articles"
           f"{' (rebuilt: the old index did not match)' if report.rebuilt else ''}.")
     return 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEEDS, assert_citation_contract
+from conftest import SEEDS, SHIPPED_INDEX, assert_citation_contract
 
 from assistant import cli
 from assistant.encoder import SentenceEncoder
@@ -38,6 +38,31 @@ def test_help_is_instant_and_imports_no_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "ask" in out and "search" in out and "index" in out
     assert "HEAVY []" in out
+
+
+@pytest.mark.parametrize("options", [[], ["-v"], ["--corpus", "ARTICLES"], ["--index", "INDEX"],
+                                     ["--corpus", "ARTICLES", "--index", "INDEX", "-v"]])
+def test_no_command_opens_the_chat_with_the_options(options: list[str], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`assistant --corpus DIR` is the chat on DIR, not "invalid choice"; its index is DIR's own."""
+    from assistant.config import default_index
+    from assistant.tui.app import AssistantApp
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    opened: list[AssistantApp] = []
+    monkeypatch.setattr(AssistantApp, "run", lambda app, *args, **kwargs: opened.append(app))
+    paths = {"ARTICLES": str(tmp_path / "articles"), "INDEX": str(tmp_path / "index")}
+    assert cli.main([paths.get(option, option) for option in options]) == 0
+    [app] = opened
+    corpus = tmp_path / "articles" if "--corpus" in options else SEEDS
+    assert app.assistant.corpus == corpus
+    assert app.assistant.index_dir == (tmp_path / "index" if "--index" in options else default_index(corpus))
+
+
+def test_a_word_that_is_no_command_is_still_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serach", "Tajik army"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["ask", "search", "index", "chat"])
@@ -139,3 +164,22 @@ def test_missing_model_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFi
 def test_index_reports_reuse(run: Any, seeds_index: Path) -> None:
     status, out, _ = run("index", "--index", str(seeds_index))
     assert status == 0 and "5 articles" in out and "embedded 0 new texts" in out
+
+
+def test_own_corpus_gets_its_own_index_in_the_cache(run: Any, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --index, a folder of one's own is indexed under $XDG_CACHE_HOME/assistant/indexes/,
+    found there again next time, and the shipped embeddings/ are left alone."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    shutil.copy(SEEDS / "004_eef8e3a72f05d887.txt", corpus)
+    shipped = {path.name: path.stat().st_mtime_ns for path in SHIPPED_INDEX.iterdir()}
+    status, out, _ = run("index", "--corpus", str(corpus))
+    assert status == 0 and out.startswith("1 articles")
+    [index] = (cache / "assistant" / "indexes").iterdir()
+    assert index.name.startswith("articles-") and str(index) in out
+    status, out, _ = run("index", "--corpus", str(corpus))
+    assert status == 0 and str(index) in out and "embedded 0 new texts, reused 1" in out
+    assert {path.name: path.stat().st_mtime_ns for path in SHIPPED_INDEX.iterdir()} == shipped

@@ -24,8 +24,9 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ..config import DEFAULT_CORPUS, DEFAULT_INDEX
-from ..core import Assistant, Session
+from ..config import DEFAULT_CORPUS, default_index
+from ..conversation import Session
+from ..core import Assistant
 from ..errors import AssistantError, IndexLockedError, IndexStoreError
 from ..types import Answer, Article, Citation, IndexReport
 from .widgets import ArticleView, ChatLog, CitationLink, QuestionInput, Turn, display_line, plain_answer
@@ -178,8 +179,9 @@ class AssistantApp(App[None]):
         )
 
     def _status(self, text: str, kind: str) -> None:
+        """Show one status line; error text carries paths and messages from outside, so it is made safe here."""
         status = self.query_one("#status", Static)
-        status.update(Content(text))
+        status.update(Content(display_line(text)))
         status.set_classes(kind)
 
     # ---- loading ------------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ class AssistantApp(App[None]):
         command = ["assistant", "index"]
         if self.assistant.corpus != DEFAULT_CORPUS:
             command += ["--corpus", str(self.assistant.corpus)]
-        if self.assistant.index_dir != DEFAULT_INDEX:
+        if self.assistant.index_dir != default_index(self.assistant.corpus):
             command += ["--index", str(self.assistant.index_dir)]
         fix = f"run `{shlex.join(command)}`, then ask again."
         if isinstance(exc, IndexLockedError):
@@ -282,10 +284,7 @@ class AssistantApp(App[None]):
             self._from_thread(self._failed, turn, f"something went wrong ({type(exc).__name__}: {exc})")
         else:
             if worker.is_cancelled:  # cancelled: the conversation should not remember it either
-                for position, remembered in enumerate(self.session.turns):
-                    if remembered is answer:
-                        del self.session.turns[position]
-                        break
+                self.session.forget(answer)
                 return
             self._from_thread(self._answered, turn, answer)
 
@@ -396,8 +395,10 @@ class AssistantApp(App[None]):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
 
-def run(corpus: Path, index: Path) -> int:
-    """Entry point of `assistant` / `assistant chat`: run the app until the user quits."""
+def run(corpus: Path, index: Path | None = None) -> int:
+    """Entry point of `assistant` / `assistant chat`: run the app until the user quits.
+
+    `index` None: the corpus's own index (`config.default_index`), so the shipped one is never overwritten."""
     app = AssistantApp(corpus=corpus, index=index)
     app.run()
     return app.return_code or 0

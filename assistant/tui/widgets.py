@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import pairwise
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
+from rich.cells import get_character_cell_size
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Click
+from textual.geometry import Offset, Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from ..types import Answer, Article, Citation
 
-HIGHLIGHT = "bold on $warning 40%"  # the quoted span in the reader; theme-aware, so light and dark work
 MARKER = "bold $accent"
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -212,56 +218,184 @@ class Turn(Vertical):
         self._replace_reply(Static(Content("Cancelled."), classes="reply cancelled"))
 
 
-class Paragraph(Static):
-    """One line of an article in the reader; knows its offsets so the quoted span can be marked."""
+class ArticleView(ScrollView, can_focus=True):
+    """A whole article, the cited span highlighted and scrolled into view when the reader opens.
 
-    def __init__(self, text: str, start: int, span: tuple[int, int] | None) -> None:
-        content = Content(display_same_length(text))
-        self.start = start
-        self.cited = False
-        if span is not None:
-            low, high = max(span[0] - start, 0), min(span[1] - start, len(text))
-            if low < high:
-                content = content.stylize(HIGHLIGHT, low, high)
-                self.cited = True
-        super().__init__(content, classes="paragraph -cited" if self.cited else "paragraph")
-        self.shown = content
+    Drawn line by line (Textual's Line API): only the rows on screen are rendered, and wrapping is one
+    regex pass over the text, so a 50 MB article opens in about a second where a widget per paragraph
+    took minutes. Paragraphs are the article's non-blank lines, one blank row apart; rows of paragraphs
+    that hold the quote carry a bar in the gutter."""
 
-    def highlighted(self) -> str:
-        """The text this paragraph shows highlighted (what the user sees marked)."""
-        return "".join(self.shown.plain[s.start : s.end] for s in self.shown.spans if s.style == HIGHLIGHT)
-
-
-class ArticleView(VerticalScroll):
-    """A whole article, the cited span highlighted and scrolled into view when the reader opens."""
+    ALLOW_SELECT = True
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"article-view--quote", "article-view--mark"}  # styled in app.tcss
+    GUTTER = 2  # cells left of the text: the bar beside cited paragraphs, and a space
 
     def __init__(self, article: Article, span: tuple[int, int] | None = None) -> None:
         super().__init__(id="article")
         self.article = article
         self.span = span
+        # Row r shows article.text[starts[r]:ends[r]]; a blank row between paragraphs has start == end.
+        self._starts = array("q")
+        self._ends = array("q")
+        self._marked = (0, -1)  # first and last row of the paragraphs that hold the quote
+        self._width = 0  # the text width the rows were wrapped to; 0: not yet laid out
+        self._shown_quote = False
 
-    def compose(self) -> ComposeResult:
+    # ---- layout -------------------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        width = max(self.scrollable_content_region.width - self.GUTTER, 1)
+        if width == self._width:
+            return
+        top = self._starts[min(self.scroll_offset.y, len(self._starts) - 1)] if self._starts and self._shown_quote \
+            else None
+        self._wrap(width)
+        self.virtual_size = Size(0, len(self._starts))
+        if top is None:  # first layout: bring the quote into view
+            self.call_after_refresh(self._show_quote)
+        else:  # a resize keeps the same text at the top
+            self.scroll_to(y=self._row_of(top), animate=False)
+
+    def _wrap(self, width: int) -> None:
+        """Cut every paragraph into rows of at most `width` cells, breaking at spaces where possible."""
+        starts, ends = array("q"), array("q")
+        low, high = self.span if self.span is not None else (-1, -1)
+        marked_first, marked_last = 0, -1
+        words = re.compile(rf"(.{{1,{width}}})(?:\s+|$)|(.{{{width}}})")
         offset = 0
         for line in self.article.text.split("\n"):
+            size = len(line)
             if line.strip():
-                yield Paragraph(line, offset, self.span)
-            offset += len(line) + 1
+                if starts:
+                    starts.append(offset)
+                    ends.append(offset)
+                cited = offset < high and low < offset + size
+                if cited and marked_last < 0:
+                    marked_first = len(starts)
+                if _MAYBE_WIDE.search(line) is not None:
+                    rows: Iterable[tuple[int, int]] = _wrap_cells(display_same_length(line), width)
+                elif size <= width:
+                    rows = ((0, size),)
+                else:
+                    rows = (m.span(1) if m.lastindex == 1 else m.span(2) for m in words.finditer(line))
+                for start, end in rows:
+                    starts.append(offset + start)
+                    ends.append(offset + end)
+                if cited:
+                    marked_last = len(starts) - 1
+            offset += size + 1
+        self._starts, self._ends, self._marked, self._width = starts, ends, (marked_first, marked_last), width
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._show_span)
+    def _row_of(self, offset: int) -> int:
+        """The row that shows the character at `offset` (or the nearest one before it)."""
+        return max(bisect_right(self._starts, offset) - 1, 0)
 
-    def _show_span(self) -> None:
-        cited = [p for p in self.query(Paragraph) if p.cited]
-        if cited:
-            self.scroll_to_widget(cited[0], animate=False, center=True)
+    def quote_rows(self) -> tuple[int, int] | None:
+        """The first and last row of the quoted span, once laid out; None without a quote."""
+        if self.span is None or not self._starts:
+            return None
+        return self._row_of(self.span[0]), self._row_of(max(self.span[1] - 1, self.span[0]))
+
+    def _show_quote(self) -> None:
+        rows = self.quote_rows()
+        if rows is not None:
+            first, last = rows
+            height = self.scrollable_content_region.height
+            self.scroll_to(y=max(first - max((height - (last - first + 1)) // 2, 0), 0), animate=False)
+        self._shown_quote = True
+
+    # ---- drawing ------------------------------------------------------------------------------------
+
+    def row_content(self, row: int) -> Content:
+        """The text of one row as drawn: control characters made safe, the quoted part highlighted."""
+        start, end = self._starts[row], self._ends[row]
+        content = Content(display_same_length(self.article.text[start:end]))
+        if self.span is not None and start < self.span[1] and self.span[0] < end:
+            quote = self.get_visual_style("article-view--quote")
+            content = content.stylize(quote, max(self.span[0] - start, 0), min(self.span[1], end) - start)
+        return content
+
+    def render_line(self, y: int) -> Strip:
+        row = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if row >= len(self._starts):
+            return Strip.blank(width, base)
+        content = self.row_content(row)
+        selection = self.text_selection
+        if selection is not None and (picked := selection.get_span(row)) is not None:
+            low, high = picked
+            content = content.stylize(self.screen.get_visual_style("screen--selection"), low,
+                                      len(content) if high == -1 else high)
+        gutter = Content("▌".ljust(self.GUTTER) if self._marked[0] <= row <= self._marked[1] else " " * self.GUTTER)
+        gutter = gutter.stylize(self.get_visual_style("article-view--mark"))
+        text = Strip(content.render_segments(self.visual_style), content.cell_length).apply_offsets(0, row)
+        left = Strip(gutter.render_segments(self.visual_style), gutter.cell_length)
+        return Strip.join([left, text]).crop_extend(0, width, base)
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The article text between the selection's ends, with its own line breaks (for copying)."""
+        if not self._starts:
+            return None
+        start = 0 if selection.start is None else self._offset_at(selection.start)
+        end = len(self.article.text) if selection.end is None else self._offset_at(selection.end)
+        return display_same_length(self.article.text[start:end]), "\n"
+
+    def _offset_at(self, point: Offset) -> int:
+        row = min(max(point.y, 0), len(self._starts) - 1)
+        return min(self._starts[row] + max(point.x, 0), self._ends[row])
 
     def highlighted_text(self) -> str:
-        """All highlighted text, paragraphs joined by the line breaks between them in the article."""
-        cited = [p for p in self.query(Paragraph) if p.cited]
-        if not cited:
+        """The text drawn highlighted, with the article's own text between rows (what a reader sees marked)."""
+        rows = self.quote_rows()
+        if rows is None:
             return ""
-        pieces = [cited[0].highlighted()]
-        for before, after in pairwise(cited):
-            pieces.append(self.article.text[before.start + len(before.shown.plain) : after.start])
-            pieces.append(after.highlighted())
+        pieces: list[str] = []
+        last_end: int | None = None
+        for row in range(rows[0], rows[1] + 1):
+            content = self.row_content(row)
+            for span in content.spans:
+                start = self._starts[row] + span.start
+                if last_end is not None:
+                    pieces.append(self.article.text[last_end:start])
+                pieces.append(content.plain[span.start : span.end])
+                last_end = self._starts[row] + span.end
         return "".join(pieces)
+
+
+_MAYBE_WIDE = re.compile(r"[^\x00-\u10ff\u2000-\u206f\u20a0-\u20cf]")
+"""Characters that may take two cells (CJK, emoji); below U+1100 and in these punctuation and currency
+blocks every character takes at most one, so lines without them wrap by counting characters."""
+
+
+def _wrap_cells(line: str, width: int) -> Iterator[tuple[int, int]]:
+    """Word wrap by terminal cells, for lines with wide characters: exact, but a Python loop.
+
+    `line` is the text as displayed (`display_same_length`), so every character is measured as drawn."""
+    start, size = 0, len(line)
+    while start < size:
+        cells, end, space = 0, start, -1
+        while end < size:
+            cell = get_character_cell_size(line[end])
+            if cells + cell > width:
+                break
+            if line[end].isspace():
+                space = end
+            cells += cell
+            end += 1
+        if end >= size:
+            yield start, size
+            return
+        if line[end].isspace():
+            cut = end
+        elif space > start:
+            cut = space
+        else:  # one word wider than the view, or one character wider than `width`: cut it anyway
+            cut = max(end, start + 1)
+        yield start, cut
+        start = cut
+        while start < size and line[start].isspace():
+            start += 1
