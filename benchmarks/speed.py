@@ -144,8 +144,17 @@ def first_answer_seconds(corpus: Path, index: Path, question: str, runs: int = 3
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's VmHWM belongs to the process image and starts afresh at exec; getrusage's ru_maxrss does
+    not (a child started by a 2 GB parent reports at least 2 GB), so it is only the fallback."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # reported in kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def sentence_pool(scifact: Path | None, squad: Path | None) -> list[str]:

@@ -107,6 +107,16 @@ def test_out_of_corpus_says_no_answer_and_exits_1(run: Any, seeds_index: Path) -
     assert status == 1 and json.loads(out)["found"] is False
 
 
+def test_ask_json_keeps_injected_escapes_off_the_terminal(run: Any, seeds_index: Path) -> None:
+    question = "\x1b[31mWho is the Afghan \x9b2Jforeign minister?\x1b]0;owned\x07"
+    status, out, _ = run("ask", "--json", "--index", str(seeds_index), question)
+    assert status == 0
+    assert not any((ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 for ch in out)  # escaped, never raw
+    data = json.loads(out)
+    assert data["question"] == question  # the user's words, intact once decoded
+    assert "Amir Khan Muttaqi" in data["answer"]
+
+
 def test_search_json_shows_both_components(run: Any, seeds_index: Path) -> None:
     status, out, _ = run("search", "--json", "-k", "4", "--index", str(seeds_index), "Tajik army exercises")
     assert status == 0
