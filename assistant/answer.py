@@ -118,7 +118,6 @@ class Question:
     """The question's parts that every candidate is compared with, and a cache of per-sentence scores."""
 
     def __init__(self, text: str, tokens: list[str], vector: np.ndarray, evidence: Evidence) -> None:
-        self.text = text
         self.kind = question_type(text)
         self.terms = set(tokens)
         self.ordered = list(dict.fromkeys(tokens))
@@ -237,8 +236,12 @@ def confidence(features: Sequence[float], calibration: Sequence[float]) -> float
     Fitted (`benchmarks/tune_answer.py`) on questions whose answer is in the corpus, the same questions
     with their paragraph taken out (the answer is not in the articles), and SQuAD 2.0's unanswerable
     questions (on topic, but the text does not say)."""
-    z = float(np.dot(features, calibration))
-    return 0.5 * (1.0 + math.tanh(0.5 * z))  # the logistic function, without overflow for large |z|
+    return float(logistic(np.dot(features, calibration)))
+
+
+def logistic(z: np.ndarray | float) -> np.ndarray:
+    """1 / (1 + e^-z), written with tanh so a large |z| does not overflow."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z))))
 
 
 def choose(

@@ -26,15 +26,14 @@ def default_index(corpus: Path) -> Path:
     The shipped seeds/ use the shipped embeddings/; any other folder gets its own index under the user's
     cache ($XDG_CACHE_HOME, else ~/.cache), named after the folder's resolved path, so pointing the
     assistant at your own articles never overwrites the shipped index or writes into your folder."""
-    corpus = Path(corpus)
-    if corpus.resolve() == DEFAULT_CORPUS.resolve():
+    resolved = Path(corpus).resolve()
+    if resolved == DEFAULT_CORPUS.resolve():
         return DEFAULT_INDEX
     import hashlib
 
-    resolved = str(corpus.resolve())
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(resolved.encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    return cache / "assistant" / "indexes" / f"{corpus.resolve().name or 'root'}-{key}"
+    key = hashlib.sha256(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return cache / "assistant" / "indexes" / f"{resolved.name or 'root'}-{key}"
 
 
 def default_model_path() -> Path:

@@ -15,6 +15,7 @@ from .config import DEFAULT_CORPUS, Settings, default_index
 from .conversation import Reading, Session, read
 from .encoder import Encoder, SentenceEncoder
 from .errors import QuestionError
+from .lexical import tokenize
 from .types import Answer, Article, Hit, IndexReport
 
 if TYPE_CHECKING:
@@ -127,8 +128,6 @@ class Assistant:
         return self.loaded.articles[source]
 
     def _query(self, text: str) -> tuple[np.ndarray, list[str]]:
-        from .lexical import tokenize
-
         tokens = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TERMS]
         return self.encoder.encode([text])[0], tokens
 
@@ -178,8 +177,6 @@ class Assistant:
 
     def _passages(self, reading: Reading, vector: np.ndarray, tokens: list[str]) -> list[Hit]:
         """The chunks answers are read from; for "What about China?", only those that mention China."""
-        from .lexical import tokenize
-
         loaded, read_chunks = self.loaded, max(self.settings.answer.read_chunks, 1)
         if not reading.focus:
             return loaded.retriever.search(vector, tokens, read_chunks)

@@ -29,7 +29,15 @@ import numpy as np
 from scipy.optimize import minimize
 
 from assistant import Assistant, Settings
-from assistant.answer import ANSWERABLE_FEATURES, FEATURES, Candidate, Question, answerable_features, candidates
+from assistant.answer import (
+    ANSWERABLE_FEATURES,
+    FEATURES,
+    Candidate,
+    Question,
+    answerable_features,
+    candidates,
+    logistic,
+)
 from assistant.core import clean_question
 from assistant.types import Hit
 
@@ -138,16 +146,12 @@ def fit_logistic(f: np.ndarray, t: np.ndarray, l2: float = 1e-2) -> np.ndarray:
 
     def loss(c: np.ndarray) -> tuple[float, np.ndarray]:
         z = f @ c
-        p = 0.5 * (1 + np.tanh(0.5 * z))
+        p = logistic(z)
         penalty = np.concatenate([[0.0], c[1:]])
         log_loss = np.logaddexp(0, z) - t * z  # -log p(t), stable for large |z|
         return float(log_loss.sum() + 0.5 * l2 * penalty @ penalty), f.T @ (p - t) + l2 * penalty
 
     return np.asarray(minimize(loss, np.zeros(f.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 5000}).x)
-
-
-def probabilities(f: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1 + np.tanh(0.5 * (f @ c))))
 
 
 def main() -> None:
@@ -192,7 +196,7 @@ def main() -> None:
     train = [answerable_rows(d[: len(d) // 2], weights) for d in kinds.values()]
     test = {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()}
     calibration = fit_logistic(np.concatenate([f for f, _, _ in train]), np.concatenate([a for _, a, _ in train]))
-    p = {name: probabilities(f, calibration) for name, (f, _, _) in test.items()}
+    p = {name: logistic(f @ calibration) for name, (f, _, _) in test.items()}
     v2_answerable, v1_right = test["v2.0"][1], test["v1.1 answerable"][2]
     present, removed = p["v1.1 answerable"], p["v1.1 paragraph removed"]
     print("\nanswerability on the held-out halves:")

@@ -306,6 +306,13 @@ class SlowAssistant(Assistant):
         if not gate_ask:
             self.ask_gate.set()
 
+    @classmethod
+    def holding_questions(cls, encoder: SentenceEncoder, index: Path) -> SlowAssistant:
+        """Opens at once; each question waits for `ask_gate`."""
+        slow = cls(encoder, index, gate_ask=True)
+        slow.open_gate.set()
+        return slow
+
     def open(self, progress: bool = False) -> IndexReport:
         assert self.open_gate.wait(60)
         return super().open(progress)
@@ -341,8 +348,7 @@ async def test_window_draws_before_loading_and_queues_questions(
 
 async def test_escape_cancels_a_running_question(encoder: SentenceEncoder, seeds_index: Path,
                                                  assistant: Assistant) -> None:
-    slow = SlowAssistant(encoder, seeds_index, gate_ask=True)
-    slow.open_gate.set()
+    slow = SlowAssistant.holding_questions(encoder, seeds_index)
     app = AssistantApp(slow)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -460,8 +466,7 @@ async def test_chat_stops_following_when_scrolled_up_and_resumes_at_the_bottom(
 ) -> None:
     """An answer that arrives while the user reads back up does not pull the view down; back at the
     bottom, the chat follows new answers again."""
-    slow = SlowAssistant(encoder, seeds_index, gate_ask=True)
-    slow.open_gate.set()
+    slow = SlowAssistant.holding_questions(encoder, seeds_index)
     app = AssistantApp(slow)
     try:
         async with app.run_test(size=SIZE) as pilot:
