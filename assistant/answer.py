@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import AnswerSettings
-from .lexical import tokenize
+from .index.lexical import tokenize
 from .types import Article, Citation, Hit
 
 # Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .lexical import STOP_WORDS, tokenize
+from .index.lexical import STOP_WORDS, tokenize
 from .types import Answer
 
 if TYPE_CHECKING:

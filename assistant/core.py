@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 from .answer import Evidence, Question, answerable_features, candidates, choose, confidence, scores
 from .config import DEFAULT_CORPUS, Settings, default_index
 from .conversation import Reading, Session, read
-from .encoder import Encoder, SentenceEncoder
 from .errors import QuestionError
-from .lexical import tokenize
+from .index.encoder import Encoder, SentenceEncoder
+from .index.lexical import tokenize
 from .types import Answer, Article, Hit, IndexReport
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .retrieval import HybridRetriever
+    from .index.hybrid import HybridRetriever
 
 MAX_QUERY_TERMS = 64  # a 10,000-character question must not make BM25 score thousands of terms
 
@@ -98,11 +98,11 @@ class Assistant:
             return self._loaded.report
 
     def _load(self, progress: bool) -> _Loaded:
-        from .dense import DenseIndex
-        from .indexing import open_index
-        from .lexical import LexicalIndex, idf, idf_table
-        from .retrieval import HybridRetriever
-        from .store import sentence_keys, sentence_spans
+        from .index.build import open_index
+        from .index.dense import DenseIndex
+        from .index.hybrid import HybridRetriever
+        from .index.lexical import LexicalIndex, idf, idf_table
+        from .index.store import sentence_keys, sentence_spans
 
         stored, articles, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress)
         retriever = HybridRetriever(

@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant import Assistant, Settings
 from assistant.config import ChunkSettings, RetrievalSettings
-from assistant.encoder import Encoder, SentenceEncoder
+from assistant.index.encoder import Encoder, SentenceEncoder
 
 from .data import CachedEncoder
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.encoder import Encoder
+from assistant.index.encoder import Encoder
 
 DEFAULT_CACHE = Path(__file__).resolve().parent / ".cache"
 _UNSAFE = re.compile(r"[^\w.-]")

@@ -123,7 +123,7 @@ def speed_md(r: dict[str, Any]) -> str:
                   "bare encode texts/s", "overhead", "build time not in model.encode",
                   "load avg"], build_rows)
         + "\n\n**Asking**, warm (model loaded, index open; p50/p95 over the listed questions, after 3 warm-up asks). "
-        "BM25 is the postings implementation in `assistant/lexical.py`; rank-bm25 (the reference it matches to "
+        "BM25 is the postings implementation in `assistant/index/lexical.py`; rank-bm25 (the reference it matches to "
         "1e-9) is shown for comparison. First answer = wall time of `python -m assistant ask` from launch to "
         "exit with the index already built (median of 3). Peak memory = the measuring process's max RSS "
         "(model + index + queries). The synthetic corpus is recombined SciFact and SQuAD sentences with random "

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.encoder import SentenceEncoder
+from assistant.index.encoder import SentenceEncoder
 
 from .data import read_jsonl
 from .metrics import percentile
@@ -127,7 +127,7 @@ def rank_bm25_latency(assistant: Assistant, questions: Sequence[str]) -> dict[st
 
 
 def _stored_tokens(assistant: Assistant) -> list[list[str]]:
-    from assistant import store
+    from assistant.index import store
 
     return store.load(assistant.index_dir).tokens
 
@@ -178,11 +178,11 @@ def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_
     chunking.chunk_article packs them (max_words, overlap) without running the sentence splitter;
     chunk and sentence vectors are random unit vectors (encoding is measured on its own), BM25 tokens
     are real. Returns (corpus folder, index folder); both are reused while they exist."""
-    from assistant import store
     from assistant.chunking import word_count
-    from assistant.indexing import identity
+    from assistant.index import store
+    from assistant.index.build import identity
+    from assistant.index.lexical import tokenize
     from assistant.ingest import parse_article
-    from assistant.lexical import tokenize
     from assistant.types import Chunk
 
     settings = Settings()

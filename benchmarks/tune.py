@@ -17,7 +17,7 @@ import numpy as np
 from assistant import Assistant
 from assistant.config import RetrievalSettings
 from assistant.core import clean_question
-from assistant.retrieval import HybridRetriever
+from assistant.index.hybrid import HybridRetriever
 from assistant.types import Hit
 
 from .data import Documents

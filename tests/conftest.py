@@ -15,7 +15,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX
-from assistant.encoder import SentenceEncoder
+from assistant.index.encoder import SentenceEncoder
 
 SEEDS = DEFAULT_CORPUS
 SHIPPED_INDEX = DEFAULT_INDEX

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from conftest import SEEDS, SHIPPED_INDEX, assert_citation_contract
 
-from assistant import cli
-from assistant.encoder import SentenceEncoder
+from assistant.fronts import cli
+from assistant.index.encoder import SentenceEncoder
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def run(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytes
 
 
 def test_help_is_instant_and_imports_no_torch() -> None:
-    code = ("import sys; from assistant.cli import main\n"
+    code = ("import sys; from assistant.fronts.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'textual') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
@@ -46,7 +46,7 @@ def test_no_command_opens_the_chat_with_the_options(options: list[str], tmp_path
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """`assistant --corpus DIR` is the chat on DIR, not "invalid choice"; its index is DIR's own."""
     from assistant.config import default_index
-    from assistant.tui.app import AssistantApp
+    from assistant.fronts.tui.app import AssistantApp
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     opened: list[AssistantApp] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import convex, min_max, ranked, rrf
+from assistant.index.fusion import convex, min_max, ranked, rrf
 
 
 def test_rrf_sums_reciprocal_ranks_from_one() -> None:

@@ -1,4 +1,4 @@
-"""The postings BM25 in assistant/lexical.py gives exactly rank-bm25's Okapi scores (the reference)."""
+"""The postings BM25 in assistant/index/lexical.py gives exactly rank-bm25's Okapi scores (the reference)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from assistant.config import DEFAULT_CORPUS as SEEDS
+from assistant.index.lexical import LexicalIndex, tokenize
 from assistant.ingest import read_corpus
-from assistant.lexical import LexicalIndex, tokenize
 
 
 def _seed_sentences() -> list[list[str]]:

@@ -15,8 +15,8 @@ import pytest
 from conftest import SEEDS, FakeEncoder, assert_citation_contract
 
 from assistant import Assistant, CorpusError, Settings
-from assistant.encoder import SentenceEncoder
-from assistant.indexing import open_index
+from assistant.index.build import open_index
+from assistant.index.encoder import SentenceEncoder
 from assistant.ingest import read_corpus
 
 SEED = sorted(SEEDS.iterdir())[3]  # 003: Russia hosts Taliban talks (the Afghan foreign minister)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, FakeEncoder, assert_citation_contract
 
-from assistant import Assistant, IndexLockedError, Settings, store
-from assistant.indexing import open_index
+from assistant import Assistant, IndexLockedError, Settings
+from assistant.index import store
+from assistant.index.build import open_index
 
 TESTS = Path(__file__).resolve().parent
 CHILD = """
@@ -26,9 +27,10 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 import numpy as np
 from conftest import FakeEncoder
-from assistant import Settings, store
+from assistant import Settings
+from assistant.index import store
 from assistant.errors import IndexLockedError
-from assistant.indexing import open_index
+from assistant.index.build import open_index
 
 corpus, index, marker, phase = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 

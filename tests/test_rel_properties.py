@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from assistant import chunking
 from assistant.chunking import chunk_article, split_sentences
 from assistant.config import ChunkSettings
+from assistant.index.store import ArticleEntry, StoredIndex, load, save
 from assistant.ingest import parse_article
-from assistant.store import ArticleEntry, StoredIndex, load, save
 from assistant.types import Article, Chunk
 
 WORDS = ["U.S.", "$1.2", "billion", "Mr.", "Smith", "said", "the", "aid", "e.g.", "Dr.", "No.", "5",

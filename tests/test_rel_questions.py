@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from conftest import SEEDS, assert_citation_contract
 
-from assistant import Assistant, QuestionError, cli
-from assistant.encoder import SentenceEncoder
+from assistant import Assistant, QuestionError
+from assistant.fronts import cli
+from assistant.index.encoder import SentenceEncoder
 
 CLEAN = "Who is the Afghan foreign minister?"
 EMPTY = {"empty": "", "whitespace": " \t\n  ", "only control characters": "\x00\x01\x7f\x1b[2J\u200b"}

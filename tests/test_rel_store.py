@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from conftest import SEEDS, FakeEncoder
 
-from assistant import Assistant, IndexLockedError, IndexStoreError, Settings, store
+from assistant import Assistant, IndexLockedError, IndexStoreError, Settings
 from assistant.chunking import chunk_article
 from assistant.config import ChunkSettings
-from assistant.indexing import open_index
+from assistant.index import store
+from assistant.index.build import open_index
 from assistant.ingest import parse_article
 
 QUESTION = "How much has Russia committed to train and equip the Tajik army?"

@@ -20,10 +20,8 @@ from textual.widgets import OptionList, Static
 
 from assistant import Answer, Assistant, Citation, IndexReport, IndexStoreError
 from assistant.config import DEFAULT_CORPUS as SEEDS
-from assistant.encoder import SentenceEncoder
-from assistant.ingest import parse_article
-from assistant.tui.app import ArticlesScreen, AssistantApp, HelpScreen, ReaderScreen
-from assistant.tui.widgets import (
+from assistant.fronts.tui.app import ArticlesScreen, AssistantApp, HelpScreen, ReaderScreen
+from assistant.fronts.tui.widgets import (
     ArticleView,
     ChatLog,
     CitationLink,
@@ -32,6 +30,8 @@ from assistant.tui.widgets import (
     display_line,
     display_same_length,
 )
+from assistant.index.encoder import SentenceEncoder
+from assistant.ingest import parse_article
 
 RUSSIA = "How much has Russia committed to train and equip the Tajik army?"
 RUSSIA_SOURCE = "004_eef8e3a72f05d887.txt"
@@ -439,7 +439,7 @@ async def test_status_shows_errors_safely_and_only_the_options_needed(
 
 def test_importing_the_app_loads_no_model_libraries() -> None:
     """The window draws before the model loads: torch, sentence-transformers and FAISS wait for the worker."""
-    code = ("import sys, assistant.tui.app\n"
+    code = ("import sys, assistant.fronts.tui.app\n"
             "print([m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -11,8 +11,8 @@ import pytest
 from textual.pilot import Pilot
 
 from assistant import Assistant
-from assistant.tui.app import AssistantApp
-from assistant.tui.widgets import Turn
+from assistant.fronts.tui.app import AssistantApp
+from assistant.fronts.tui.widgets import Turn
 
 RUSSIA = "How much has Russia committed to train and equip the Tajik army?"
 

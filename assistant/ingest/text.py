@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .config import ARTICLE_SUFFIXES
-from .errors import CorpusError
-from .types import Article, Span
+from ..config import ARTICLE_SUFFIXES
+from ..errors import CorpusError
+from ..types import Article, Span
 
 log = logging.getLogger(__name__)
 

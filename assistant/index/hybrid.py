@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import RetrievalSettings
+from ..config import RetrievalSettings
+from ..types import Chunk, Hit
 from .dense import DenseIndex
 from .fusion import convex, ranked, rrf
 from .lexical import LexicalIndex
-from .types import Chunk, Hit
 
 
 class HybridRetriever:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 
 class Encoder(Protocol):

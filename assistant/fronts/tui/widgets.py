@@ -26,7 +26,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
-from ..types import Answer, Article, Citation
+from ...types import Answer, Article, Citation
 
 MARKER = "bold $accent"
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")

@@ -9,15 +9,15 @@ from typing import Any
 
 import numpy as np
 
+from ..chunking import chunk_article
+from ..config import Settings
+from ..errors import IndexLockedError, IndexStoreError
+from ..ingest import read_corpus
+from ..types import Article, Chunk, IndexReport
 from . import store
-from .chunking import chunk_article
-from .config import Settings
 from .encoder import Encoder
-from .errors import IndexLockedError, IndexStoreError
-from .ingest import read_corpus
 from .lexical import TOKENIZER_VERSION, tokenize
 from .store import ArticleEntry, StoredIndex
-from .types import Article, Chunk, IndexReport
 
 log = logging.getLogger(__name__)
 

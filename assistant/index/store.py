@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import IndexLockedError, IndexStoreError
-from .types import Chunk
+from ..errors import IndexLockedError, IndexStoreError
+from ..types import Chunk
 
 FORMAT = 1
 MANIFEST = "manifest.json"

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_CORPUS
-from .errors import AssistantError
+from ..config import DEFAULT_CORPUS
+from ..errors import AssistantError
 
 EPILOG = """examples:
   assistant                                  open the chat UI on the shipped articles
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _assistant(args: argparse.Namespace) -> Any:
-    from .core import Assistant
+    from ..core import Assistant
 
     assistant = Assistant(corpus=args.corpus, index=args.index)
     report = assistant.open(progress=sys.stderr.isatty())
@@ -115,7 +115,7 @@ def _assistant(args: argparse.Namespace) -> Any:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .core import clean_question
+    from ..core import clean_question
 
     clean_question(args.question)  # reject an empty question before loading anything
     if args.k < 0:
@@ -142,7 +142,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from .core import clean_question
+    from ..core import clean_question
 
     clean_question(args.question)
     if args.k < 1:
@@ -164,7 +164,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from .core import Assistant
+    from ..core import Assistant
 
     assistant = Assistant(corpus=args.corpus, index=args.index)
     report = assistant.index(progress=sys.stderr.isatty())
@@ -186,7 +186,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def raise_usage(message: str) -> None:
-    from .errors import QuestionError
+    from ..errors import QuestionError
 
     raise QuestionError(message)
 

@@ -24,11 +24,11 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ..config import DEFAULT_CORPUS, default_index
-from ..conversation import Session
-from ..core import Assistant
-from ..errors import AssistantError, IndexLockedError, IndexStoreError
-from ..types import Answer, Article, Citation, IndexReport
+from ...config import DEFAULT_CORPUS, default_index
+from ...conversation import Session
+from ...core import Assistant
+from ...errors import AssistantError, IndexLockedError, IndexStoreError
+from ...types import Answer, Article, Citation, IndexReport
 from .widgets import ArticleView, ChatLog, CitationLink, QuestionInput, Turn, display_line, plain_answer
 
 KEYS = (
