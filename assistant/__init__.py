@@ -4,7 +4,7 @@ from .config import Settings
 from .conversation import Session
 from .core import Assistant
 from .errors import AssistantError, CorpusError, IndexLockedError, IndexStoreError, ModelError, QuestionError
-from .types import Answer, Article, Chunk, Citation, Hit, IndexReport
+from .types import Answer, Article, Chunk, Citation, Copy, Hit, IndexReport
 
 __all__ = [
     "Answer",
@@ -13,6 +13,7 @@ __all__ = [
     "AssistantError",
     "Chunk",
     "Citation",
+    "Copy",
     "CorpusError",
     "Hit",
     "IndexLockedError",

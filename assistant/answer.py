@@ -18,12 +18,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import AnswerSettings
+from .evidence import Evidence
 from .index.lexical import tokenize
 from .types import Article, Citation, Hit
 
@@ -89,22 +90,6 @@ def has_type(kind: str, sentence: str, question_terms: set[str]) -> bool:
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What answer selection reads besides the hits: article texts, precomputed vectors, term IDF."""
-
-    articles: dict[str, Article]
-    sentence_rows: dict[tuple[str, int], int]
-    sentence_spans: list[tuple[str, int, int]]  # (source, start, end) of each sentence row
-    sentence_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-    idf: dict[str, float]
-    missing_idf: float  # a question term found nowhere in the corpus is the most informative of all
-
-    def term_weight(self, term: str) -> float:
-        return self.idf.get(term, self.missing_idf)
-
-
-@dataclass(frozen=True)
 class Candidate:
     """A sentence that might answer: where it is, and its feature row."""
 
@@ -137,9 +122,9 @@ class Question:
     def basic(self, row: int) -> tuple[float, float, set[str]]:
         """(cosine, coverage, terms) of a sentence row."""
         if row not in self._basic:
-            source, start, end = self.evidence.sentence_spans[row]
-            terms = set(tokenize(self.evidence.articles[source].text[start:end]))
-            cosine = float(self.evidence.sentence_vectors[row] @ self.vector)
+            source, start, end = self.evidence.sentence(row)
+            terms = set(tokenize(self.evidence.text(source)[start:end]))
+            cosine = float(self.evidence.sentence_vector(row) @ self.vector)
             self._basic[row] = (cosine, self.coverage(terms), terms)
         return self._basic[row]
 
@@ -151,12 +136,13 @@ class Question:
         missing = [self.evidence.term_weight(t) for t in self.ordered if t not in present]
         return max(missing, default=0.0) / self.evidence.missing_idf if self.evidence.missing_idf else 0.0
 
-    def neighbour(self, row: int, source: str) -> tuple[float, float]:
-        """(cosine, coverage) of an adjacent sentence row of the same article, or zeros."""
-        if 0 <= row < len(self.evidence.sentence_spans) and self.evidence.sentence_spans[row][0] == source:
-            cosine, coverage, _ = self.basic(row)
-            return cosine, coverage
-        return 0.0, 0.0
+    def neighbour(self, row: int, step: int) -> tuple[float, float]:
+        """(cosine, coverage) of the sentence `step` rows away in the same article, or zeros."""
+        other = self.evidence.adjacent(row, step)
+        if other is None:
+            return 0.0, 0.0
+        cosine, coverage, _ = self.basic(other)
+        return cosine, coverage
 
 
 def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> list[Candidate]:
@@ -167,9 +153,9 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
     out: list[Candidate] = []
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
-        text = evidence.articles[chunk.source].text
+        text = evidence.text(chunk.source)
         context = set(tokenize(chunk.text))
-        cos_chunk = float(evidence.chunk_vectors[chunk.id] @ q.vector)
+        cos_chunk = float(evidence.chunk_vector(chunk.id) @ q.vector)
         for start, end in chunk.sentences:
             key = (chunk.source, start)
             sentence = text[start:end]
@@ -177,7 +163,7 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
             if key in seen or words < settings.min_sentence_words:
                 continue
             seen.add(key)
-            row = evidence.sentence_rows[key]
+            row = evidence.sentence_row(*key)
             cosine, coverage, s_terms = q.basic(row)
             s_tokens = tokenize(sentence)
             out.append(Candidate(chunk.source, start, end, (
@@ -190,8 +176,8 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
                 float(typed and has_type(q.kind, sentence, q.terms)),
                 len(s_terms & q.terms) / len(s_terms) if s_terms else 1.0,
                 math.log1p(words),
-                *q.neighbour(row - 1, chunk.source),
-                *q.neighbour(row + 1, chunk.source),
+                *q.neighbour(row, -1),
+                *q.neighbour(row, 1),
                 q.missing_rare(s_terms | context),
             )))
     return out
@@ -213,7 +199,7 @@ def answerable_features(
     named = dict(zip(FEATURES, winner.features, strict=True))
     lead = float(selection[order[0]] - selection[order[1]]) if len(order) > 1 else MAX_LEAD
     column = np.asarray([c.features for c in rows])
-    text = q.evidence.articles[winner.source].text
+    text = q.evidence.text(winner.source)
     top_margin = hits[0].score - hits[1].score if len(hits) > 1 else 1.0
     return [
         1.0,
@@ -245,7 +231,7 @@ def logistic(z: np.ndarray | float) -> np.ndarray:
 
 
 def choose(
-    rows: Sequence[Candidate], selection: np.ndarray, sure: float, articles: dict[str, Article],
+    rows: Sequence[Candidate], selection: np.ndarray, sure: float, articles: Mapping[str, Article],
     settings: AnswerSettings,
 ) -> list[Citation]:
     """The best sentence, plus up to `max_quotes - 1` others that score nearly as well.

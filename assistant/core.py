@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .answer import Evidence, Question, answerable_features, candidates, choose, confidence, scores
+from .answer import Question, answerable_features, candidates, choose, confidence, scores
 from .config import DEFAULT_CORPUS, Settings, default_index
 from .conversation import Reading, Session, read
 from .errors import QuestionError
+from .evidence import Evidence
 from .index.encoder import Encoder, SentenceEncoder
 from .index.lexical import tokenize
 from .types import Answer, Article, Hit, IndexReport
@@ -35,7 +36,7 @@ class _Loaded:
     evidence: Evidence
 
     @property
-    def articles(self) -> dict[str, Article]:
+    def articles(self) -> Mapping[str, Article]:
         return self.evidence.articles
 
 

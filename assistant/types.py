@@ -1,5 +1,6 @@
-"""Frozen dataclasses that cross module boundaries. Offsets are character offsets into the article
-file as it is on disk, decoded as UTF-8, so `text[start:end]` is always the quoted text."""
+"""Frozen dataclasses that cross module boundaries. Offsets are character offsets into an article's
+`text` (for a .txt/.md file, the file as it is on disk decoded as UTF-8; for a web page, record or feed
+entry, the extracted text the index keeps), so `article.text[start:end]` is always the quoted text."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ Span = tuple[int, int]
 class Article:
     """One article file: its raw text and the spans of it that are article, not page furniture."""
 
-    source: str  # file name relative to the corpus folder
+    source: str  # file name relative to the corpus folder; a record or feed entry is "file#id"
     title: str
-    text: str  # the whole file, decoded, untouched
+    text: str  # the whole file, decoded, untouched (.txt/.md); else the extracted article text
     body: tuple[Span, ...]  # kept paragraphs, in order, boilerplate removed
     sha256: str
+    date: str | None = None  # ISO 8601 publication date (YYYY-MM-DD, or with a time), None when unknown
+    outlet: str | None = None  # the publisher ("Reuters", "cnn.com")
+    url: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,18 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another copy of a cited story (syndicated or re-posted): shown, not quoted again."""
+
+    source: str
+    title: str
+    outlet: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
 class Citation:
-    """One verbatim quote: `quote == file_text[start:end]`."""
+    """One verbatim quote: `quote == article.text[start:end]`, with the article's metadata."""
 
     source: str
     title: str
@@ -73,6 +88,13 @@ class Citation:
     start: int
     end: int
     score: float
+    date: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    author: str | None = None
+    also_in: tuple[Copy, ...] = ()  # other copies of the same story
+    answer_start: int | None = None  # the phrase inside the quote that answers (offsets like start/end)
+    answer_end: int | None = None
 
 
 @dataclass(frozen=True)
