@@ -1,5 +1,62 @@
-"""Reading article files of each format into `Article`s (text, title, body spans, metadata)."""
+"""Reading a corpus folder into `Article`s: which files are articles, and each format's reader.
 
-from .text import parse_article, read_corpus
+`corpus_files` lists the files; `read_file` turns one file into its articles (a page or a .txt file is
+one article, a JSONL export or a feed holds many) or raises ValueError saying why it is skipped;
+`read_corpus` does both for a whole folder. The index calls `read_file` only for files that changed.
+"""
 
-__all__ = ["parse_article", "read_corpus"]
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..config import ARTICLE_SUFFIXES
+from ..errors import CorpusError
+from ..types import Article
+from .text import parse_article
+
+__all__ = ["corpus_files", "parse_article", "read_corpus", "read_file"]
+
+log = logging.getLogger(__name__)
+
+
+def corpus_files(folder: Path) -> Iterator[Path]:
+    """The article files under `folder`, sorted by path; hidden files and folders are left out."""
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in rel):
+            continue
+        if path.suffix.lower() in ARTICLE_SUFFIXES and (path.is_file() or path.is_symlink()):
+            yield path
+
+
+def read_file(folder: Path, path: Path) -> list[Article]:
+    """The articles of one file. Raises OSError or ValueError (the reason to show) for a file that is
+    skipped: unreadable, a symbolic link, or not an article of its format."""
+    source = path.relative_to(folder).as_posix()
+    if path.is_symlink():
+        raise ValueError("a symbolic link (not followed)")
+    return [parse_article(source, path.read_bytes())]
+
+
+def read_corpus(folder: Path) -> tuple[list[Article], list[str]]:
+    """All readable articles under `folder`, sorted by name, and a warning for each file skipped."""
+    if not folder.exists():
+        raise CorpusError(f"corpus folder not found: {folder}")
+    if not folder.is_dir():
+        raise CorpusError(f"corpus is not a folder: {folder}")
+    articles: list[Article] = []
+    skipped: list[str] = []
+    for path in corpus_files(folder):
+        source = path.relative_to(folder).as_posix()
+        try:
+            articles.extend(read_file(folder, path))
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            skipped.append(f"{source}: skipped, {reason}")
+            log.warning("%s: skipped, %s", source, reason)
+    if not articles:
+        detail = f" ({len(skipped)} skipped: {'; '.join(skipped[:3])})" if skipped else ""
+        raise CorpusError(f"no readable article ({', '.join(ARTICLE_SUFFIXES)} files) in {folder}{detail}")
+    return articles, skipped

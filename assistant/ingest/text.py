@@ -8,16 +8,10 @@ the untouched file text: offsets stay those of the file on disk.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
-from ..config import ARTICLE_SUFFIXES
-from ..errors import CorpusError
 from ..types import Article, Span
-
-log = logging.getLogger(__name__)
 
 # A line that is exactly one of these ends the article: what follows is comments, widgets, teasers.
 _TAIL = re.compile(
@@ -48,40 +42,6 @@ _BREADCRUMB = re.compile(r"^home\s*/(?:[^/]*/)*\s*", re.IGNORECASE)
 MAX_TITLE_CHARS = 500  # a longer first line is article text, not a title (the file name stands in)
 _SAMPLE_CHARS = 8_192  # how much of a file is looked at to tell text from binary
 _MAX_CONTROL_SHARE = 0.05  # more control characters than this (besides whitespace) is not text
-
-
-def read_corpus(folder: Path) -> tuple[list[Article], list[str]]:
-    """All readable articles under `folder`, sorted by name, and a warning for each file skipped."""
-    if not folder.exists():
-        raise CorpusError(f"corpus folder not found: {folder}")
-    if not folder.is_dir():
-        raise CorpusError(f"corpus is not a folder: {folder}")
-    articles: list[Article] = []
-    skipped: list[str] = []
-    for path in _article_files(folder):
-        source = path.relative_to(folder).as_posix()
-        try:
-            if path.is_symlink():
-                raise ValueError("a symbolic link (not followed)")
-            data = path.read_bytes()
-            articles.append(parse_article(source, data))
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            skipped.append(f"{source}: skipped, {reason}")
-            log.warning("%s: skipped, %s", source, reason)
-    if not articles:
-        detail = f" ({len(skipped)} skipped: {'; '.join(skipped[:3])})" if skipped else ""
-        raise CorpusError(f"no readable .txt or .md article in {folder}{detail}")
-    return articles, skipped
-
-
-def _article_files(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in rel):
-            continue
-        if path.suffix.lower() in ARTICLE_SUFFIXES and (path.is_file() or path.is_symlink()):
-            yield path
 
 
 def parse_article(source: str, data: bytes) -> Article:
