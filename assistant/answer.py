@@ -245,7 +245,6 @@ def choose(
     citations = []
     for i in chosen:
         c = rows[i]
-        article = articles[c.source]
-        citations.append(Citation(c.source, article.title, article.text[c.start : c.end], c.start, c.end,
-                                  round(sure * math.exp(float(selection[i]) - best), 4)))
+        citations.append(Citation.of(articles[c.source], c.start, c.end,
+                                     round(sure * math.exp(float(selection[i]) - best), 4)))
     return citations

@@ -96,6 +96,12 @@ class Citation:
     answer_start: int | None = None  # the phrase inside the quote that answers (offsets like start/end)
     answer_end: int | None = None
 
+    @classmethod
+    def of(cls, article: Article, start: int, end: int, score: float) -> Citation:
+        """The one way a citation is made: the quote is cut from the article's text, metadata copied."""
+        return cls(article.source, article.title, article.text[start:end], start, end, score,
+                   article.date, article.outlet, article.url, article.author)
+
 
 @dataclass(frozen=True)
 class Answer:
