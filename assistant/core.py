@@ -149,6 +149,10 @@ class Assistant:
         text = clean_question(question)
         previous = replace(context[-1], question=clean_question(context[-1].question)) if context else None
         reading = read(text, previous)
+        answer = self._answer(question, reading, context)
+        return replace(answer, standalone_query=reading.query) if reading.follow_up else answer
+
+    def _answer(self, question: str, reading: Reading, context: Sequence[Answer]) -> Answer:
         query = reading.query
         loaded = self.loaded
         vector, tokens = self._query(query)
@@ -185,6 +189,8 @@ class Assistant:
         hits = loaded.retriever.search(vector, tokens, self.settings.retrieval.candidates)
         return [h for h in hits if focus & set(tokenize(h.chunk.text))][:read_chunks]
 
-    def session(self) -> Session:
-        """A conversation: follow-up questions are retrieved together with the previous question."""
-        return Session(self)
+    def session(self, turns: Sequence[Answer] = ()) -> Session:
+        """A conversation: follow-up questions are retrieved together with the previous question.
+
+        `turns`: earlier answers to continue from (a conversation reopened from history), oldest first."""
+        return Session(self, turns)

@@ -4,8 +4,9 @@
     ├── QuestionError         an empty or unusable question
     ├── CorpusError           missing, empty or unreadable articles folder
     ├── ModelError            the embedding model cannot be found or loaded
-    └── IndexStoreError       the index folder cannot be read or written
-        └── IndexLockedError  another process is building the same index
+    ├── IndexStoreError       the index folder cannot be read or written
+    │   └── IndexLockedError  another process is building the same index
+    └── HistoryError          the saved conversations cannot be read or written, or one is unknown
 """
 
 from __future__ import annotations
@@ -33,3 +34,7 @@ class IndexStoreError(AssistantError):
 
 class IndexLockedError(IndexStoreError):
     """Another process holds the build lock of this index."""
+
+
+class HistoryError(AssistantError):
+    """The history file is unreadable or unwritable, or a conversation id matches nothing."""

@@ -4,7 +4,7 @@ entry, the extracted text the index keeps), so `article.text[start:end]` is alwa
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 Span = tuple[int, int]
@@ -113,6 +113,7 @@ class Answer:
     citations: tuple[Citation, ...]
     confidence: float
     reason: str
+    standalone_query: str | None = None  # how a follow-up was read and searched; None: asked as it is
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,7 +123,27 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "confidence": self.confidence,
             "reason": self.reason,
+            "standalone_query": self.standalone_query,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of `to_dict` (saved conversations, a server's reply); keys it does not know are ignored,
+        so what a newer version wrote still reads."""
+        return cls(str(data["question"]), bool(data["found"]), str(data["answer"]),
+                   tuple(_citation(c) for c in data.get("citations", ())), float(data["confidence"]),
+                   str(data["reason"]), data.get("standalone_query"))
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _citation(data: dict[str, Any]) -> Citation:
+    values = _known(Citation, data)
+    values["also_in"] = tuple(Copy(**_known(Copy, c)) for c in values.get("also_in", ()))
+    return Citation(**values)
 
 
 @dataclass(frozen=True)
