@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ EPILOG = """examples:
   assistant ask --json "How much has Russia committed to the Tajik army?"
   assistant search -k 5 "Taliban mining contracts"
   assistant index --corpus ~/articles --index ~/articles-index
+  assistant serve                            HTTP API on http://127.0.0.1:8765 (docs at /docs)
+  assistant ask --server http://127.0.0.1:8765 "Who is the Afghan foreign minister?"
+  assistant mcp                              MCP server over stdio, for coding agents
+  assistant history list                     saved conversations (history search|show|export|delete)
 
 Answers are sentences quoted verbatim from the articles, each with its source; when the articles do
 not hold an answer the assistant says so instead of guessing. The model is read from the
@@ -58,12 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
                              "the shipped seeds/, else a folder per corpus under $XDG_CACHE_HOME or "
                              "~/.cache, in assistant/indexes/)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the index does")
+    remember = argparse.ArgumentParser(add_help=False)
+    remember.add_argument("--no-history", action="store_true",
+                          help="do not save this conversation (saved ones: `assistant history`)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ask = sub.add_parser("ask", parents=[common], help="answer a question with quotes from the articles",
+    ask = sub.add_parser("ask", parents=[common, remember], help="answer a question with quotes from the articles",
                          description="Answer QUESTION with sentences quoted from the articles, or say there is "
                                      "no answer. Exit status 0 when answered, 1 when the articles hold no answer.")
     ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("--server", metavar="URL", default=None,
+                     help="ask a running `assistant serve` at URL instead of loading the model here (fast; "
+                          "--corpus and --index are then the server's)")
+    ask.add_argument("--conversation", metavar="ID", default=None,
+                     help="a follow-up in this saved conversation (its id from --json or `assistant history`)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (see README for the fields)")
     ask.add_argument("-k", type=int, default=3, metavar="N", help="also list the N best passages (default 3)")
 
@@ -78,10 +91,67 @@ def build_parser() -> argparse.ArgumentParser:
                    description="Read the corpus, embed new or changed articles, and save the index. "
                                "Unchanged articles are not embedded again.")
 
-    chat = sub.add_parser("chat", parents=[common], help="open the chat UI (the default command)",
+    chat = sub.add_parser("chat", parents=[common, remember], help="open the chat UI (the default command)",
                           description="A terminal chat: ask questions, read the cited sources.")
     chat.set_defaults(command="chat")
+    _serving_parsers(sub, common, remember)
     return parser
+
+
+def _serving_parsers(sub: Any, common: argparse.ArgumentParser, remember: argparse.ArgumentParser) -> None:
+    """`serve`, `mcp` and `history`."""
+    from ..config import ServeSettings
+
+    d = ServeSettings()
+    serve = sub.add_parser(
+        "serve", parents=[common, remember], help="answer over HTTP (FastAPI): load once, ask many times",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the assistant over HTTP until Ctrl+C. POST /ask, POST /search, GET /articles, "
+                    "GET /articles/{source}, GET /health; OpenAPI docs at /docs. See docs/serving.md.",
+        epilog="example:\n  assistant serve --port 8765 &\n  curl -s localhost:8765/ask -H 'content-type: "
+               "application/json' -d '{\"question\": \"Who is the Afghan foreign minister?\"}'")
+    serve.add_argument("--host", default=d.host,
+                       help=f"address to listen on (default {d.host}: this machine only; 0.0.0.0 exposes the "
+                            "articles to the network)")
+    serve.add_argument("--port", type=int, default=d.port, help=f"port (default {d.port}; 0: any free port)")
+    serve.add_argument("--workers", type=int, default=d.workers, metavar="N",
+                       help=f"questions answered at once (default {d.workers})")
+    serve.add_argument("--queue", type=int, default=d.queue, metavar="N",
+                       help=f"questions that may wait for a worker; more get 503 (default {d.queue})")
+    serve.add_argument("--timeout", type=float, default=d.timeout_s, metavar="SECONDS",
+                       help=f"answer within this or get 504 (default {d.timeout_s:g})")
+    serve.add_argument("--max-body", type=int, default=d.max_body_bytes, metavar="BYTES",
+                       help=f"larger request bodies get 413 (default {d.max_body_bytes})")
+
+    sub.add_parser("mcp", parents=[common, remember], help="an MCP server over stdio (tools: ask, search, "
+                   "read_article)",
+                   description="Speak the Model Context Protocol on stdin/stdout, for coding agents and chat "
+                               "clients. Tools: ask, search, read_article. Client set-up: docs/serving.md.")
+
+    history = sub.add_parser("history", help="saved conversations: list, show, search, export, delete",
+                             description="Every chat turn is saved (question, how it was read, answer, "
+                                         "citations, time) unless --no-history is given. IDs may be "
+                                         "shortened to any unique prefix.")
+    history.set_defaults(limit=20, json=False)
+    actions = history.add_subparsers(dest="action", metavar="ACTION")
+    listing = actions.add_parser("list", help="the latest conversations (the default)")
+    listing.add_argument("-n", "--limit", type=int, default=20, metavar="N", help="how many (default 20; 0: all)")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    show = actions.add_parser("show", help="one conversation: questions, quotes and sources")
+    show.add_argument("id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="as JSON (each turn's answer in the ask --json form)")
+    find = actions.add_parser("search", help="search every saved question, answer and quote")
+    find.add_argument("text", metavar="TEXT")
+    find.add_argument("--json", action="store_true", help="as JSON")
+    export = actions.add_parser("export", help="one conversation as Markdown, every quote with its citation")
+    export.add_argument("id", metavar="ID")
+    export.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write to FILE (default: "
+                        "standard output)")
+    delete = actions.add_parser("delete", help="forget one conversation")
+    delete.add_argument("id", metavar="ID")
+    clear = actions.add_parser("clear", help="forget every saved conversation")
+    clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    actions.add_parser("path", help="print where the history is kept")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="assistant: %(message)s")
     if args.command == "chat":
         return _chat(args)
+    if args.command == "mcp":
+        return _mcp(args)
     try:
         return int(COMMANDS[args.command](args))
     except AssistantError as exc:
@@ -114,17 +186,57 @@ def _assistant(args: argparse.Namespace) -> Any:
     return assistant
 
 
+def _history(args: argparse.Namespace) -> Any:
+    """The saved conversations, or None with --no-history."""
+    if getattr(args, "no_history", False):
+        return None
+    from ..history import History
+
+    return History()
+
+
 def _ask(args: argparse.Namespace) -> int:
     from ..core import clean_question
 
     clean_question(args.question)  # reject an empty question before loading anything
     if args.k < 0:
         raise_usage("-k must be 0 or more")
+    if args.server:
+        return _ask_server(args)
+    from .conversations import Conversations
+
     assistant = _assistant(args)
-    answer = assistant.ask(args.question)
+    history = _history(args)
+    key, answer = Conversations(assistant, history, front="cli").ask(args.question, args.conversation)
     if args.json:
-        print(to_json(answer.to_dict()))
+        print(to_json(answer.to_dict() | ({"conversation": key} if history is not None else {})))
         return 0 if answer.found else 1
+    hits = [(h.score, h.chunk.title, h.chunk.source) for h in assistant.search(args.question, k=args.k)] \
+        if args.k else []
+    return _print_answer(answer, hits)
+
+
+def _ask_server(args: argparse.Namespace) -> int:
+    """`ask --server URL`: the same output, from a running `assistant serve`."""
+    from ..types import Answer
+    from .client import call
+
+    body: dict[str, Any] = {"question": args.question}
+    if args.conversation:
+        body["conversation"] = args.conversation
+    data = call(args.server, "POST", "/ask", body)
+    if args.json:
+        print(to_json(data))
+        return 0 if data.get("found") else 1
+    answer = Answer.from_dict(data)
+    hits = []
+    if args.k:
+        found = call(args.server, "POST", "/search", {"question": args.question, "k": args.k})
+        hits = [(h["score"], h["title"], h["source"]) for h in found["hits"]]
+    return _print_answer(answer, hits)
+
+
+def _print_answer(answer: Any, hits: Sequence[tuple[float, str, str]]) -> int:
     if answer.found:
         for number, citation in enumerate(answer.citations, start=1):
             print(f"{safe(citation.quote)} [{number}]")
@@ -134,10 +246,10 @@ def _ask(args: argparse.Namespace) -> int:
                   f"(chars {citation.start}-{citation.end}, confidence {citation.score:.2f})")
     else:
         print(f"No answer in the articles: {answer.reason}.")
-    if args.k:
+    if hits:
         print("\nBest passages:")
-        for hit in assistant.search(args.question, k=args.k):
-            print(f"  {hit.score:.4f}  {safe(hit.chunk.title)} — {safe(hit.chunk.source)}")
+        for score, title, source in hits:
+            print(f"  {score:.4f}  {safe(title)} — {safe(source)}")
     return 0 if answer.found else 1
 
 
@@ -182,7 +294,109 @@ def _chat(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"assistant: the chat UI is not available ({exc}); `pip install textual`", file=sys.stderr)
         return 2
-    return int(run(corpus=args.corpus, index=args.index))
+    return int(run(corpus=args.corpus, index=args.index, history=not args.no_history))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..config import ServeSettings
+    from ..core import Assistant
+    from .server import serve
+
+    for name, low in (("--workers", 1), ("--queue", 0), ("--max-body", 1)):
+        if getattr(args, name[2:].replace("-", "_")) < low:
+            raise_usage(f"{name} must be at least {low}")
+    if args.timeout <= 0:
+        raise_usage("--timeout must be more than 0")
+    settings = ServeSettings(host=args.host, port=args.port, workers=args.workers, queue=args.queue,
+                             timeout_s=args.timeout, max_body_bytes=args.max_body)
+    assistant = Assistant(corpus=args.corpus, index=args.index)
+
+    def announce(url: str) -> None:
+        exposed = "" if args.host in ("127.0.0.1", "localhost", "::1") else \
+            " (reachable from other machines: anyone who can connect can read the articles)"
+        print(f"assistant: serving {safe(str(assistant.corpus))} on {url}{exposed}; API docs at {url}/docs; "
+              f"loading the index and the model… (Ctrl+C stops)", file=sys.stderr, flush=True)
+
+    return serve(assistant, settings, _history(args), announce)
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from .mcp_server import run
+
+    return run(corpus=args.corpus, index=args.index, history=_history(args))
+
+
+def _history_command(args: argparse.Namespace) -> int:
+    from ..history import History, fts_query, to_markdown, when
+
+    history = History()
+    action = args.action or "list"
+    if action == "path":
+        print(history.path)
+        return 0
+    if action == "list":
+        conversations = history.conversations(args.limit or None)
+        if args.json:
+            print(to_json([asdict(c) for c in conversations]))
+        elif not conversations:
+            print(f"No saved conversations (in {history.path}).")
+        for c in conversations if not args.json else ():
+            print(f"{c.id}  {when(c.updated)}  {c.turns:>3} question{'s' if c.turns != 1 else ' '}  "
+                  f"{safe(c.title)[:80]}")
+        return 0
+    if action == "show":
+        turns = history.turns(args.id)
+        if args.json:
+            print(to_json({**asdict(history.conversation(args.id)),
+                           "turns": [{"position": t.position, "asked": t.asked, "filters": dict(t.filters),
+                                      **t.answer.to_dict()} for t in turns]}))
+        else:
+            print(safe(to_markdown(history.conversation(args.id), turns)), end="")
+        return 0
+    if action == "search":
+        if not fts_query(args.text):
+            raise_usage("the search has no words to look for")
+        matches = history.search(args.text)
+        if args.json:
+            print(to_json([asdict(m) for m in matches]))
+            return 0 if matches else 1
+        if not matches:
+            print("Nothing saved matches.")
+            return 1
+        for m in matches:
+            print(f"{m.conversation} #{m.position}  {when(m.asked)}  {safe(m.question)[:80]}")
+            print(f"    {safe(' '.join(m.snippet.split()))}")
+        return 0
+    if action == "export":
+        text = to_markdown(history.conversation(args.id), history.turns(args.id))
+        if args.output is None:
+            sys.stdout.write(safe(text) if sys.stdout.isatty() else text)
+        else:
+            try:
+                args.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise_usage(f"cannot write {args.output}: {exc.strerror or exc}")
+            print(f"wrote {args.output}", file=sys.stderr)
+        return 0
+    if action == "delete":
+        conversation = history.conversation(args.id)
+        history.delete(conversation.id)
+        print(f"deleted conversation {conversation.id} ({conversation.turns} questions)", file=sys.stderr)
+        return 0
+    if action == "clear":
+        count = len(history.conversations())
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise_usage("`history clear` deletes every saved conversation; add --yes to confirm")
+            reply = input(f"Delete all {count} saved conversations in {history.path}? [y/N] ")
+            if reply.strip().lower() not in ("y", "yes"):
+                print("nothing deleted", file=sys.stderr)
+                return 1
+        history.clear()
+        print(f"deleted {count} conversations", file=sys.stderr)
+        return 0
+    raise_usage(f"unknown history action {action!r}")
+    return 2
 
 
 def raise_usage(message: str) -> None:
@@ -191,4 +405,4 @@ def raise_usage(message: str) -> None:
     raise QuestionError(message)
 
 
-COMMANDS = {"ask": _ask, "search": _search, "index": _index}
+COMMANDS = {"ask": _ask, "search": _search, "index": _index, "serve": _serve, "history": _history_command}
