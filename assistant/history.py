@@ -131,6 +131,7 @@ class History:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")  # a deleted question is overwritten, not left in free pages
             self._prepare(conn)
             if write:
                 conn.execute("BEGIN IMMEDIATE")
@@ -206,6 +207,14 @@ class History:
                          (key,))
             conn.execute("DELETE FROM turns WHERE conversation = ?", (key,))
             conn.execute("DELETE FROM conversations WHERE id = ?", (key,))
+        self._scrub()
+
+    def _scrub(self) -> None:
+        """After a deletion: merge the search index (its old segments still hold the words) and copy the WAL
+        into the file and empty it, so deleted text is gone from disk, not only from view."""
+        with contextlib.suppress(FileNotFoundError), self._connect() as conn:
+            conn.execute("INSERT INTO turns_text (turns_text) VALUES ('optimize')")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def clear(self) -> int:
         """Forget every conversation; how many there were."""
@@ -217,8 +226,10 @@ class History:
                 conn.execute("DELETE FROM conversations")
         except FileNotFoundError:
             return 0
-        with contextlib.suppress(sqlite3.Error, OSError), contextlib.closing(sqlite3.connect(self.path)) as conn:
-            conn.execute("VACUUM")  # the deleted text does not linger in free pages
+        self._scrub()
+        with self._connect() as conn:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
     # ---- reading ------------------------------------------------------------------------------------
@@ -322,13 +333,13 @@ def to_markdown(conversation: Conversation, turns: Sequence[SavedTurn]) -> str:
              "from the articles; each quote's source is the file and the character span it was cut from.", ""]
     for turn in turns:
         answer = turn.answer
-        about = [f"asked {when(turn.asked)}"]
+        notes = [f"asked {when(turn.asked)}"]
         if answer.standalone_query:
-            about.append(f"read as “{answer.standalone_query}”")
+            notes.append(f"read as “{answer.standalone_query}”")
         described = _describe_filters(turn.filters)
         if described:
-            about.append(f"filters: {described}")
-        lines += [f"## {turn.position}. {answer.question}", "", f"*{'; '.join(about)}*", ""]
+            notes.append(f"filters: {described}")
+        lines += [f"## {turn.position}. {answer.question}", "", f"*{'; '.join(notes)}*", ""]
         if not answer.found:
             lines += [f"**No answer in the articles:** {answer.reason.rstrip('.')}.", ""]
             continue
@@ -337,8 +348,8 @@ def to_markdown(conversation: Conversation, turns: Sequence[SavedTurn]) -> str:
             lines += [f"> “{quoted}” [{number}]", ">"]
         lines[-1] = ""
         for number, c in enumerate(answer.citations, start=1):
-            about = ", ".join(x for x in (c.outlet, c.date) if x)
-            lines.append(f"{number}. **{c.title}**{f' ({about})' if about else ''}, `{c.source}`, "
+            where = ", ".join(x for x in (c.outlet, c.date) if x)
+            lines.append(f"{number}. **{c.title}**{f' ({where})' if where else ''}, `{c.source}`, "
                          f"characters {c.start}–{c.end}{f', <{c.url}>' if c.url else ''}")
         lines += ["", f"Confidence {answer.confidence:.2f}.", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -21,6 +21,15 @@ SEEDS = DEFAULT_CORPUS
 SHIPPED_INDEX = DEFAULT_INDEX
 
 
+@pytest.fixture(autouse=True)
+def private_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every process it starts) saves conversations under its tmp_path, never in the
+    user's data folder."""
+    path = tmp_path / "history" / "history.sqlite3"
+    monkeypatch.setenv("ASSISTANT_HISTORY", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def encoder() -> SentenceEncoder:
     """The shipped all-MiniLM-L6-v2, loaded once for the whole run."""

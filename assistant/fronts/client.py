@@ -55,7 +55,7 @@ def _message(response: Any) -> str:
     try:
         data = response.json()
     except ValueError:
-        return response.text[:200] or response.reason_phrase
+        return str(response.text[:200] or response.reason_phrase)
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and "message" in error:
         return str(error["message"])

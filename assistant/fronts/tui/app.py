@@ -2,20 +2,27 @@
 
 The window draws at once; the index and the model load in a background thread. Questions typed before
 that finishes wait in a queue and are answered in order. Answering runs in a thread worker too, so
-Escape can cancel it (the late result is thrown away) and the UI never freezes.
+Escape can cancel it (the late result is thrown away) and the UI never freezes. Every answered turn is
+saved to the history (when there is one); the command palette (Ctrl+P) reopens, searches and exports
+saved conversations.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import shlex
+import sys
+import threading
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
@@ -27,8 +34,10 @@ from textual.worker import get_current_worker
 from ...config import DEFAULT_CORPUS, default_index
 from ...conversation import Session
 from ...core import Assistant
-from ...errors import AssistantError, IndexLockedError, IndexStoreError
+from ...errors import AssistantError, HistoryError, IndexLockedError, IndexStoreError
+from ...history import Conversation, History, SavedTurn, new_id, to_markdown
 from ...types import Answer, Article, Citation, IndexReport
+from .history_screens import ExportScreen, PastScreen, SearchScreen
 from .widgets import ArticleView, ChatLog, CitationLink, QuestionInput, Turn, display_line, plain_answer
 
 KEYS = (
@@ -41,6 +50,7 @@ KEYS = (
     ("Ctrl+L", "clear the chat and start a new conversation"),
     ("Ctrl+Y", "copy the last answer with its sources"),
     ("Ctrl+T", "switch between dark and light theme"),
+    ("Ctrl+P", "commands: new conversation, past conversations, search them, export, theme, keys"),
     ("F1 or ?", "show these keys"),
     ("Ctrl+Q", "quit"),
 )
@@ -128,7 +138,7 @@ class AssistantApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Assistant"
     AUTO_FOCUS = "#question"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f1", "help", "Keys"),
@@ -147,10 +157,15 @@ class AssistantApp(App[None]):
         *,
         corpus: Path | None = None,
         index: Path | None = None,
+        history: History | None = None,
     ) -> None:
         super().__init__()
         self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index)
         self.session: Session = self.assistant.session()
+        self.history = history  # None: nothing is saved (--no-history)
+        self.conversation_id = new_id()  # saved with its first answered turn
+        self._threads = 0  # thread workers still computing (loading, answering): the exit does not wait for them
+        self._threads_lock = threading.Lock()
         self.state = "loading"  # loading, ready, failed
         self.report: IndexReport | None = None
         self._waiting: deque[Turn] = deque()
@@ -186,17 +201,33 @@ class AssistantApp(App[None]):
 
     # ---- loading ------------------------------------------------------------------------------------
 
+    @property
+    def threads_running(self) -> int:
+        """Thread workers still computing (the load, a question): `run()` does not wait for them at exit."""
+        return self._threads
+
+    @contextlib.contextmanager
+    def _computing(self) -> Any:
+        with self._threads_lock:
+            self._threads += 1
+        try:
+            yield
+        finally:
+            with self._threads_lock:
+                self._threads -= 1
+
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         """Open the index and load the model off the UI thread; the window is already drawn."""
-        try:
-            report = self.assistant.open()
-            # The model itself loads on the first encode; pay for it now, not on the first question.
-            self.assistant.search("warm up", k=1)
-        except Exception as exc:  # any failure is shown, never a traceback
-            self._from_thread(self._load_failed, exc)
-        else:
-            self._from_thread(self._loaded, report)
+        with self._computing():
+            try:
+                report = self.assistant.open()
+                # The model itself loads on the first encode; pay for it now, not on the first question.
+                self.assistant.search("warm up", k=1)
+            except Exception as exc:  # any failure is shown, never a traceback
+                self._from_thread(self._load_failed, exc)
+            else:
+                self._from_thread(self._loaded, report)
 
     def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
         """Hand a worker's result to the UI thread, unless the worker was cancelled or the app closed."""
@@ -212,6 +243,7 @@ class AssistantApp(App[None]):
         self._status_ready()
         for warning in report.skipped:
             self.notify(display_line(warning), title="Skipped a file", severity="warning")
+        self.refresh_bindings()
         self._pump()
 
     def _load_failed(self, exc: Exception) -> None:
@@ -270,28 +302,44 @@ class AssistantApp(App[None]):
         turn.set_waiting("Searching the articles…")
         self._current = turn
         self._status("Answering… (Escape cancels)", "busy")
-        self._ask(turn)
+        self._ask(turn, self.session, self.conversation_id)
 
     @work(thread=True, exclusive=True, group="ask")
-    def _ask(self, turn: Turn) -> None:
-        """Answer in a thread; a question that raises becomes an error in the chat, never a crash."""
+    def _ask(self, turn: Turn, session: Session, conversation: str) -> None:
+        """Answer in a thread, and save the turn; a question that raises becomes an error in the chat, never
+        a crash, and a history that cannot be written is said once the answer is shown."""
         worker = get_current_worker()
-        try:
-            answer = self.session.ask(turn.question)
-        except AssistantError as exc:
-            self._from_thread(self._failed, turn, str(exc))
-        except Exception as exc:
-            self._from_thread(self._failed, turn, f"something went wrong ({type(exc).__name__}: {exc})")
-        else:
-            if worker.is_cancelled:  # cancelled: the conversation should not remember it either
-                self.session.forget(answer)
-                return
-            self._from_thread(self._answered, turn, answer)
+        with self._computing():
+            try:
+                answer = session.ask(turn.question)
+            except AssistantError as exc:
+                self._from_thread(self._failed, turn, str(exc))
+            except Exception as exc:
+                self._from_thread(self._failed, turn, f"something went wrong ({type(exc).__name__}: {exc})")
+            else:
+                if worker.is_cancelled:  # cancelled: the conversation should not remember it either
+                    session.forget(answer)
+                    return
+                unsaved = self._save(conversation, answer)
+                self._from_thread(self._answered, turn, answer, unsaved)
 
-    def _answered(self, turn: Turn, answer: Answer) -> None:
+    def _save(self, conversation: str, answer: Answer) -> str | None:
+        """Record one turn (in the worker's thread: the file may be slow or locked); why it failed, or None."""
+        if self.history is None:
+            return None
+        try:
+            self.history.add(conversation, answer, corpus=str(self.assistant.corpus.resolve()), front="chat")
+        except HistoryError as exc:
+            return str(exc)
+        return None
+
+    def _answered(self, turn: Turn, answer: Answer, unsaved: str | None = None) -> None:
         if turn is not self._current:
             return
         turn.show_answer(answer)
+        show_reading(turn, answer)
+        if unsaved:
+            self.notify(display_line(unsaved), title="Not saved to the history", severity="warning")
         self._finished()
 
     def _failed(self, turn: Turn, message: str) -> None:
@@ -314,12 +362,20 @@ class AssistantApp(App[None]):
     # ---- actions ------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Chat actions only on the chat screen, so the reader's footer lists only what works there."""
+        """Chat actions only on the chat screen and only when they would do something, so the footer lists
+        only keys that work where the focus is."""
         on_chat = self.screen is self.screen_stack[0]
         if action == "cancel":  # listed only while there is something to cancel
             return on_chat and (self._current is not None or bool(self._waiting))
-        if action in {"clear", "copy", "open_source"}:
-            return on_chat
+        if action == "clear":
+            return on_chat and bool(self.query(Turn))
+        if action == "copy":
+            return on_chat and self._last_answer() is not None
+        if action == "open_source":
+            last = self._last_answer()
+            return on_chat and last is not None and bool(last.citations)
+        if action == "articles":
+            return self.state == "ready"
         return True
 
     def action_cancel(self) -> None:
@@ -337,17 +393,135 @@ class AssistantApp(App[None]):
         self.notify("Cancelled", timeout=2)
 
     async def action_clear(self) -> None:
-        """A fresh conversation: the chat and the session's memory of earlier turns both go."""
+        """A fresh conversation: the chat and the session's memory of earlier turns both go (what was saved
+        stays in the history, to reopen)."""
+        await self._reset()
+        self.query_one("#welcome").display = True
+        self.query_one(QuestionInput).focus()
+
+    async def _reset(self, session: Session | None = None, conversation: str | None = None) -> None:
+        """Stop what runs, empty the chat, and continue with `session` (default: a new, empty one)."""
         self.workers.cancel_group(self, "ask")
         self._waiting.clear()
         self._current = None
         self.session.clear()
-        self.refresh_bindings()
+        self.session = session if session is not None else self.assistant.session()
+        self.conversation_id = conversation or new_id()
         await self.query(Turn).remove()
-        self.query_one("#welcome").display = True
+        self.refresh_bindings()
         if self.state == "ready":
             self._status_ready()
-        self.query_one(QuestionInput).focus()
+
+    # ---- saved conversations ------------------------------------------------------------------------
+
+    def _to_chat(self) -> None:
+        """Close the screens over the chat (a palette command may come from the reader)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def _need_history(self) -> History | None:
+        if self.history is None:
+            self.notify("The history is off (--no-history): nothing is saved.", severity="warning")
+        return self.history
+
+    def action_past(self) -> None:
+        """List the saved conversations; the one picked is reopened."""
+        history = self._need_history()
+        if history is not None:
+            self._to_chat()
+            self.push_screen(PastScreen(history), self._picked)
+
+    def action_search_past(self) -> None:
+        history = self._need_history()
+        if history is not None:
+            self._to_chat()
+            self.push_screen(SearchScreen(history), self._picked)
+
+    def _picked(self, conversation: str | None) -> None:
+        if conversation is not None:
+            self.call_later(self.open_conversation, conversation)
+
+    async def open_conversation(self, conversation: str) -> None:
+        """Show a saved conversation in the chat; follow-ups continue from its last turn."""
+        if self.history is None:
+            return
+        try:
+            saved = self.history.turns(conversation)
+            key = self.history.resolve(conversation)
+        except HistoryError as exc:
+            self.notify(display_line(str(exc)), severity="error")
+            return
+        self._to_chat()
+        await self._reset(self.assistant.session([t.answer for t in saved]), key)
+        self.query_one("#welcome").display = not saved
+        chat = self.query_one(ChatLog)
+        box = self.query_one(QuestionInput)
+        for item in saved:
+            turn = Turn(item.answer.question, "")
+            await chat.mount(turn)
+            turn.show_answer(item.answer)
+            show_reading(turn, item.answer)
+            box.remember(item.answer.question)
+        chat.follow()
+        self.refresh_bindings()
+        box.focus()
+        self.notify(f"Reopened a conversation of {len(saved)} questions; follow-ups continue from it.")
+
+    def _exportable(self) -> tuple[Conversation, list[SavedTurn]] | None:
+        """The conversation on screen with its turns: from the history when saved, else as answered here."""
+        if self.history is not None:
+            with contextlib.suppress(HistoryError):
+                saved = self.history.turns(self.conversation_id)
+                if saved:
+                    return self.history.conversation(self.conversation_id), saved
+        answers = list(self.session.turns)
+        if not answers:
+            return None
+        now = time.time()
+        corpus = str(self.assistant.corpus.resolve())
+        return (Conversation(self.conversation_id, now, now, answers[0].question, len(answers), corpus, "chat"),
+                [SavedTurn(self.conversation_id, n, now, a) for n, a in enumerate(answers, start=1)])
+
+    def action_export(self) -> None:
+        """Write the conversation to a Markdown file (the path is asked, with a default in this folder)."""
+        self._to_chat()
+        found = self._exportable()
+        if found is None:
+            self.notify("Nothing to export yet: ask a question first.", severity="warning")
+            return
+        conversation, turns = found
+
+        def write(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                path.write_text(to_markdown(conversation, turns), encoding="utf-8")
+            except OSError as exc:
+                self.notify(f"Cannot write {display_line(str(path))}: {exc.strerror or exc}", severity="error")
+                return
+            self.notify(f"Exported {len(turns)} questions to {display_line(str(path))}")
+
+        self.push_screen(ExportScreen(Path.cwd() / f"assistant-conversation-{conversation.id}.md"), write)
+
+    async def action_new_conversation(self) -> None:
+        self._to_chat()
+        await self.action_clear()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P): the chat's own commands, then Textual's (theme, quit, ...)."""
+        yield SystemCommand("New conversation", "Clear the chat and start afresh (the last one stays saved)",
+                            self.action_new_conversation)
+        yield SystemCommand("Open a past conversation", "Reopen a saved conversation and continue it",
+                            self.action_past)
+        yield SystemCommand("Search past conversations", "Find saved questions, answers and quotes",
+                            self.action_search_past)
+        yield SystemCommand("Export this conversation", "Write it to Markdown with every quote and citation",
+                            self.action_export)
+        yield SystemCommand("Browse the articles", "List every indexed article and read one", self.action_articles)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand("Keys", "Show the keys of the chat", self.action_help)
 
     def _last_answer(self) -> Answer | None:
         answers = [t.answer for t in self.query(Turn) if t.answer is not None]
@@ -395,10 +569,27 @@ class AssistantApp(App[None]):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
 
-def run(corpus: Path, index: Path | None = None) -> int:
+def show_reading(turn: Turn, answer: Answer) -> None:
+    """Under a follow-up, small and muted: the standalone question it was read as (what was searched)."""
+    if answer.standalone_query and not turn.query(".read-as"):
+        line = Content.assemble(("read as: ", "$text-muted"), (display_line(answer.standalone_query), "$text-muted"))
+        turn.mount(Static(line, classes="read-as"), after=turn.query_one(".question"))
+
+
+def run(corpus: Path, index: Path | None = None, history: bool = True) -> int:
     """Entry point of `assistant` / `assistant chat`: run the app until the user quits.
 
-    `index` None: the corpus's own index (`config.default_index`), so the shipped one is never overwritten."""
-    app = AssistantApp(corpus=corpus, index=index)
-    app.run()
-    return app.return_code or 0
+    `index` None: the corpus's own index (`config.default_index`), so the shipped one is never overwritten.
+    On quit the process ends at once: a question still being answered, or the model still loading, is not
+    waited for (its thread cannot be interrupted, and the interpreter would join it); every saved turn is
+    already committed, so nothing is lost."""
+    app = AssistantApp(corpus=corpus, index=index, history=History() if history else None)
+    loop = asyncio.new_event_loop()
+    app.run(loop=loop)
+    code = app.return_code or 0
+    if app.threads_running:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    loop.close()
+    return code

@@ -125,7 +125,7 @@ class ChatLog(VerticalScroll):
 class CitationLink(Static, can_focus=True):
     """One source of an answer: Tab to it and press Enter, or click it, to read the article."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter,space", "open", "Read source", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter,space", "open", "Read source")]
 
     class Opened(Message):
         """The user wants to read the article around this citation."""
