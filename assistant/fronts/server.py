@@ -178,12 +178,9 @@ class Service:
 
 # ---- the request size limit ---------------------------------------------------------------------------
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, by Content-Length or while they stream in."""
+    """Refuse request bodies over `limit` bytes with 413: by Content-Length before reading, else while the
+    body streams in (it is read here, at most `limit` bytes, and handed on whole)."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
         self.app = app
@@ -203,28 +200,30 @@ class BodyLimit:
             if size > self.limit:
                 await self._refuse(scope, receive, send)
                 return
+        chunks: list[bytes] = []
         received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, watched_send)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.limit:
                 await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await error_response(413, f"the request body is over the limit of {self.limit} bytes")(scope, receive, send)
@@ -370,5 +369,6 @@ def serve(assistant: Assistant, settings: ServeSettings, history: History | None
         raise AssistantError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     service = Service(assistant, settings, history)
     announce(url_of(sock))
-    server(service, sock).run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops on Ctrl+C, then raises it again
+        server(service, sock).run(sockets=[sock])
     return 0
