@@ -37,6 +37,10 @@ def default_index(corpus: Path) -> Path:
 
 
 HISTORY_ENV = "ASSISTANT_HISTORY"
+# The chat's event loop competes for the GIL with the threads that load the model and answer; Python's
+# default 5 ms switch interval, paid at every step of handling a key, made Ctrl+Q and Escape lag on a busy
+# machine. 1 ms lets the UI thread in sooner (measured in tmux: docs/serving.md).
+UI_SWITCH_INTERVAL_S = 0.001
 
 
 def default_history() -> Path:

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ...config import DEFAULT_CORPUS, default_index
+from ...config import DEFAULT_CORPUS, UI_SWITCH_INTERVAL_S, default_index
 from ...conversation import Session
 from ...core import Assistant
 from ...errors import AssistantError, HistoryError, IndexLockedError, IndexStoreError
@@ -158,8 +158,10 @@ class AssistantApp(App[None]):
         corpus: Path | None = None,
         index: Path | None = None,
         history: History | None = None,
+        quit_at_once: bool = False,
     ) -> None:
         super().__init__()
+        self.quit_at_once = quit_at_once  # set by run(): Ctrl+Q ends the process itself (see action_quit)
         self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index)
         self.session: Session = self.assistant.session()
         self.history = history  # None: nothing is saved (--no-history)
@@ -561,6 +563,22 @@ class AssistantApp(App[None]):
             return
         self.push_screen(ArticlesScreen(self.assistant.articles()))
 
+    async def action_quit(self) -> None:
+        """Quit now. With `quit_at_once` (a real terminal, from `run()`), the terminal is restored and the
+        process ends here: Textual's orderly exit queues behind everything else the event loop has to do, and
+        while the model loads or answers in a thread on a busy machine that took seconds. Nothing is lost:
+        every saved turn was committed when it was answered."""
+        if self.quit_at_once and self._driver is not None:
+            # The driver's input thread polls every 0.1 s (much longer on a loaded machine); restoring the
+            # terminal need not wait for it to notice, it ends with the process.
+            self._driver._key_thread = None  # type: ignore[attr-defined]
+            self._driver.stop_application_mode()
+            self._driver.close()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(self.return_code or 0)
+        self.exit()
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -583,7 +601,8 @@ def run(corpus: Path, index: Path | None = None, history: bool = True) -> int:
     On quit the process ends at once: a question still being answered, or the model still loading, is not
     waited for (its thread cannot be interrupted, and the interpreter would join it); every saved turn is
     already committed, so nothing is lost."""
-    app = AssistantApp(corpus=corpus, index=index, history=History() if history else None)
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
+    app = AssistantApp(corpus=corpus, index=index, history=History() if history else None, quit_at_once=True)
     loop = asyncio.new_event_loop()
     app.run(loop=loop)
     code = app.return_code or 0
