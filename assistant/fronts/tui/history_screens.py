@@ -63,6 +63,8 @@ class PastScreen(Screen[str | None]):
             note.update(Content(display_line(str(exc))))
             return
         options.add_options([_conversation_option(c) for c in self.conversations])
+        if self.conversations:
+            options.highlighted = 0
         note.update(Content(f"{len(self.conversations)} saved conversations · Enter reopens one, Delete forgets it"
                             if self.conversations else "No saved conversations yet."))
 
@@ -146,6 +148,8 @@ class SearchScreen(Screen[str | None]):
                                     (f"{when(m.asked)} · {m.conversation} #{m.position}", "$text-muted")))
             for m in self.matches
         ])
+        if self.matches:
+            options.highlighted = 0
         note.update(Content(f"{len(self.matches)} matching turns" if self.matches else "Nothing saved matches."))
 
     @on(OptionList.OptionSelected, "#matches")
