@@ -23,14 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant import Settings
+from assistant import Assistant, Settings
 from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX
 
 from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
 
 log = logging.getLogger("benchmarks")
-SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks")
+SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks", "serve")
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO.parent / "shared" / "bench"
 
@@ -322,6 +322,24 @@ def _speed_scale(args: argparse.Namespace) -> int:
         row |= rank_bm25_latency(assistant, questions[:20])
     print(json.dumps(row))
     return 0
+
+
+def _run_serve(args: argparse.Namespace) -> dict[str, Any]:
+    """HTTP /ask over loopback (1 and 8 clients) next to in-process ask; ask --server next to a cold ask."""
+    from .common import real_encoder
+    from .serve import measure
+
+    work = args.cache / "serve"
+    work.mkdir(parents=True, exist_ok=True)
+    index = work / "seeds-index"
+    if not index.exists():
+        shutil.copytree(DEFAULT_INDEX, index, ignore=shutil.ignore_patterns(".lock"))
+    seed_questions = json.loads((REPO / "tests" / "data" / "seed_questions.json").read_text())
+    questions = [q["q"] for group in seed_questions.values() if isinstance(group, list) for q in group
+                 if isinstance(q, dict) and "q" in q]
+    assistant = Assistant(corpus=DEFAULT_CORPUS, index=index, encoder=real_encoder())
+    assistant.open()
+    return measure(DEFAULT_CORPUS, index, work, assistant, questions)
 
 
 def _run_tune(args: argparse.Namespace) -> dict[str, Any]:

@@ -169,10 +169,32 @@ def tune_md(r: dict[str, Any]) -> str:
     return text
 
 
-RENDER = {"retrieval": retrieval_md, "squad": squad_md, "speed": speed_md, "tune": tune_md, "chunks": chunks_md}
+def serve_md(r: dict[str, Any]) -> str:
+    local = r["in_process"]
+    rows = [["in-process `Assistant.ask`", "1", f"{local['requests']:,}", _f(local["p50_ms"], 1),
+             _f(local["p95_ms"], 1), "–", "–", _f(local.get("load_1m"), 1)]]
+    rows += [[f"`POST /ask` over loopback, {h['clients']} client{'s' if h['clients'] > 1 else ''}", str(h["clients"]),
+              f"{h['requests']:,}", _f(h["p50_ms"], 1), _f(h["p95_ms"], 1), _f(h["per_s"], 1), str(h["errors"]),
+              _f(h.get("load_1m"), 1)] for h in r["http"]]
+    cli = r["cli"]
+    cli_rows = [["`assistant ask --server URL`", _f(cli["ask_server_s"], 3)],
+                ["`assistant ask` (cold: loads torch, the model and the index)", _f(cli["ask_cold_s"], 2)]]
+    return (f"A real `assistant serve` process (uvicorn, shipped defaults: 2 workers, a queue of 64) on the shipped "
+            f"articles, asked the {r['questions']} seed questions (`tests/data/seed_questions.json`): one client "
+            f"{r['rounds']} times over, eight clients once each at the same time, every client on its own keep-alive "
+            "connection; in-process `ask` on the same questions in the measuring process. Latency is per request, "
+            "from send to the whole JSON answer.\n\n"
+            + _table(["", "clients", "requests", "p50 ms", "p95 ms", "answers/s", "errors", "load avg"], rows)
+            + f"\n\nWall time of one question from the shell (launch to exit, median of {cli['runs']}, `-k 0`; "
+            f"load avg {_f(cli.get('load_1m'), 1)}):\n\n"
+            + _table(["command", "seconds"], cli_rows) + "\n")
+
+
+RENDER = {"retrieval": retrieval_md, "squad": squad_md, "speed": speed_md, "tune": tune_md, "chunks": chunks_md,
+          "serve": serve_md}
 TITLES = {"retrieval": "Retrieval (BEIR)", "squad": "Extractive answers (SQuAD)", "speed": "Speed and memory",
           "tune": "Tuning: fusion (tuning splits only, never test)",
-          "chunks": "Tuning: chunk size (tuning splits only)"}
+          "chunks": "Tuning: chunk size (tuning splits only)", "serve": "Serving (HTTP and the CLI client)"}
 
 
 def section_text(section: str, results: dict[str, Any]) -> str:

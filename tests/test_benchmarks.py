@@ -153,3 +153,17 @@ def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture
     md = (out / "benchmarks.md").read_text()
     assert "nDCG@10" in md and "SQuAD v1.1" in md and "do not cover" in md
     assert "hybrid (shipped)" in capsys.readouterr().out
+
+
+def test_serve_section_renders_every_measure() -> None:
+    """The serve section's table shows each figure it was given (in-process, 1 and 8 clients, the CLI)."""
+    measured = {"questions": 52, "rounds": 3,
+                "in_process": {"requests": 156, "p50_ms": 31.25, "p95_ms": 48.5, "load_1m": 1.2},
+                "http": [{"clients": 1, "requests": 156, "errors": 0, "p50_ms": 35.75, "p95_ms": 52.5,
+                          "per_s": 27.5, "load_1m": 1.3},
+                         {"clients": 8, "requests": 416, "errors": 0, "p50_ms": 140.25, "p95_ms": 210.5,
+                          "per_s": 55.5, "load_1m": 2.5}],
+                "cli": {"ask_server_s": 0.345, "ask_cold_s": 7.5, "runs": 3, "load_1m": 1.5}}
+    text = report.section_text("serve", {"serve": measured})
+    for figure in ("31.2", "48.5", "35.8", "52.5", "140.2", "210.5", "55.5", "0.345", "7.50", "| 8 |"):
+        assert figure in text, figure

@@ -254,6 +254,21 @@ def test_an_index_that_cannot_open_is_reported(encoder: SentenceEncoder, tmp_pat
         assert refused.status_code == 503 and "damaged" in error_of(refused)
 
 
+class CrashingAssistant(Assistant):
+    def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
+        raise RuntimeError("kaboom")
+
+
+def test_a_crash_is_a_json_500_and_the_server_goes_on(encoder: SentenceEncoder, seeds_index: Path) -> None:
+    crashing = CrashingAssistant(corpus=SEEDS, index=seeds_index, encoder=encoder)
+    with served(crashing) as (url, service), httpx.Client(base_url=url, timeout=60) as client:
+        wait_ready(client)
+        crashed = client.post("/ask", json={"question": RUSSIA})
+        assert crashed.status_code == 500 and "RuntimeError" in error_of(crashed)
+        assert "kaboom" not in crashed.text  # the details stay in the server's log
+        assert client.get("/articles").status_code == 200 and service.busy == 0
+
+
 def test_overload_is_refused_and_slow_questions_time_out(encoder: SentenceEncoder, seeds_index: Path) -> None:
     """One worker and a queue of one: a third question at once is refused (503), and questions not answered
     within the timeout get 504; once the work drains, the server answers again."""

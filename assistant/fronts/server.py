@@ -284,6 +284,11 @@ def create_app(service: Service) -> FastAPI:
     async def _assistant_error(_: Request, exc: AssistantError) -> JSONResponse:
         return error_response(500, str(exc))
 
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:  # a bug: still JSON, and logged
+        log.exception("internal error answering a request")
+        return error_response(500, f"internal error ({type(exc).__name__}); see the server's log")
+
     @app.post("/ask", summary="Answer a question with quotes from the articles")
     async def ask(body: AskBody) -> dict[str, Any]:
         """The answer (`found`, `answer`, `citations`, `confidence`, `reason`, `standalone_query`) and the
