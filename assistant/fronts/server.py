@@ -162,6 +162,11 @@ class Service:
         except TimeoutError:
             raise ApiError(504, f"no answer within {self.settings.timeout_s:g} s; the server may be overloaded") \
                 from None
+        except (AssistantError, ApiError):
+            raise
+        except Exception as exc:  # a bug: a JSON 500 here keeps the connection (a re-raised one drops it)
+            log.exception("internal error answering a request")
+            raise ApiError(500, f"internal error ({type(exc).__name__}); see the server's log") from exc
 
     def _release(self) -> None:
         with self._taken_lock:
