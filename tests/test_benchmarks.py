@@ -106,6 +106,7 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
                  "chunk_sizes": [{"max_words": 120, "chunks": 40, "ndcg@10": 0.7, "recall@100": 0.9,
                                   "squad_gold_top1": 0.8, "squad_answer_contains": 0.7,
                                   "squad_answer_words_mean": 30.0}]},
+        "serve": SERVE_RESULT,
     }
     path = report.write(results, tmp_path)
     text = path.read_text()
@@ -155,15 +156,17 @@ def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "hybrid (shipped)" in capsys.readouterr().out
 
 
-def test_serve_section_renders_every_measure() -> None:
-    """The serve section's table shows each figure it was given (in-process, 1 and 8 clients, the CLI)."""
-    measured = {"questions": 52, "rounds": 3,
+SERVE_RESULT = {"questions": 52, "rounds": 3,
                 "in_process": {"requests": 156, "p50_ms": 31.25, "p95_ms": 48.5, "load_1m": 1.2},
                 "http": [{"clients": 1, "requests": 156, "errors": 0, "p50_ms": 35.75, "p95_ms": 52.5,
                           "per_s": 27.5, "load_1m": 1.3},
                          {"clients": 8, "requests": 416, "errors": 0, "p50_ms": 140.25, "p95_ms": 210.5,
                           "per_s": 55.5, "load_1m": 2.5}],
                 "cli": {"ask_server_s": 0.345, "ask_cold_s": 7.5, "runs": 3, "load_1m": 1.5}}
-    text = report.section_text("serve", {"serve": measured})
+
+
+def test_serve_section_renders_every_measure() -> None:
+    """The serve section's table shows each figure it was given (in-process, 1 and 8 clients, the CLI)."""
+    text = report.section_text("serve", {"serve": SERVE_RESULT})
     for figure in ("31.2", "48.5", "35.8", "52.5", "140.2", "210.5", "55.5", "0.345", "7.50", "| 8 |"):
         assert figure in text, figure
