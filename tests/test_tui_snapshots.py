@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from assistant import Assistant
 from assistant.fronts.tui.app import AssistantApp
-from assistant.fronts.tui.widgets import Turn
+from assistant.fronts.tui.widgets import QuestionInput, Turn
 
 RUSSIA = "How much has Russia committed to train and equip the Tajik army?"
 
@@ -33,6 +33,7 @@ async def _settle(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: flo
 async def _loaded(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, AssistantApp)
+    app.query_one(QuestionInput).cursor_blink = False  # else the pinned screen depends on when it is taken
     await _settle(pilot, lambda: app.state == "ready")
 
 
