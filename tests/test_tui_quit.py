@@ -6,9 +6,11 @@ has ended, so what is measured is what a user waits for: from the key to the pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -90,3 +92,35 @@ def test_ctrl_q_exits_at_once_while_the_model_loads(terminal: tuple[Terminal, Pa
     waited = seconds_to_exit(term, ended)
     print(f"Ctrl+Q while loading: exited in {waited:.3f} s (load average {os.getloadavg()[0]:.1f})")
     assert waited < QUIT_WITHIN_S
+
+
+CHILD = """
+import os, sys, time
+from assistant.fronts.tui.quick_exit import run_in_child
+how, pid_file = sys.argv[1], sys.argv[2]
+def main(done):
+    if how == "done":
+        done(3)
+        open(pid_file, "w").write(str(os.getpid()))
+        os.close(1), os.close(2)
+        time.sleep(60)  # as if still releasing its memory: the parent must not wait for this
+    if how == "killed":
+        os.kill(os.getpid(), 9)
+    return 4
+print("returned", run_in_child(main), flush=True)
+"""
+
+
+@pytest.mark.parametrize(("how", "status", "out"), [("done", 3, ""), ("returns", 4, ""), ("killed", 0, "returned 137")])
+def test_the_parent_ends_with_the_status_the_child_reports(how: str, status: int, out: str, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    began = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-c", CHILD, how, str(pid_file)], capture_output=True, text=True,
+                              timeout=50)
+        assert (proc.returncode, proc.stdout.strip()) == (status, out), proc.stderr
+        assert time.monotonic() - began < 30  # "done" did not wait for the child that sleeps 60 s
+    finally:
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)

@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="assistant: %(message)s")
     if args.command == "chat":
-        return _chat(args)
+        return _chat(args, whole_program=argv is None)
     if args.command == "mcp":
         return _mcp(args)
     try:
@@ -289,13 +289,16 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chat(args: argparse.Namespace) -> int:
+def _chat(args: argparse.Namespace, whole_program: bool = False) -> int:
+    """`whole_program`: `assistant` itself (not main() called by other code) in a terminal, so the chat may
+    run in a child process that gives the terminal back at once on quit (tui/quick_exit.py)."""
     try:
         from .tui.app import run
     except ImportError as exc:
         print(f"assistant: the chat UI is not available ({exc}); `pip install textual`", file=sys.stderr)
         return 2
-    return int(run(corpus=args.corpus, index=args.index, history=not args.no_history))
+    detach = whole_program and sys.stdin.isatty() and sys.stdout.isatty()
+    return int(run(corpus=args.corpus, index=args.index, history=not args.no_history, detach=detach))
 
 
 def _serve(args: argparse.Namespace) -> int:

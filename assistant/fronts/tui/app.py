@@ -159,9 +159,11 @@ class AssistantApp(App[None]):
         index: Path | None = None,
         history: History | None = None,
         quit_at_once: bool = False,
+        on_quit: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__()
         self.quit_at_once = quit_at_once  # set by run(): Ctrl+Q ends the process itself (see action_quit)
+        self.on_quit = on_quit  # told the exit status once the terminal is restored (quick_exit.run_in_child)
         self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index)
         self.session: Session = self.assistant.session()
         self.history = history  # None: nothing is saved (--no-history)
@@ -576,6 +578,8 @@ class AssistantApp(App[None]):
             self._driver.close()
             sys.stdout.flush()
             sys.stderr.flush()
+            if self.on_quit is not None:
+                self.on_quit(self.return_code or 0)
             os._exit(self.return_code or 0)
         self.exit()
 
@@ -594,15 +598,26 @@ def show_reading(turn: Turn, answer: Answer) -> None:
         turn.mount(Static(line, classes="read-as"), after=turn.query_one(".question"))
 
 
-def run(corpus: Path, index: Path | None = None, history: bool = True) -> int:
+def run(corpus: Path, index: Path | None = None, history: bool = True, detach: bool = False) -> int:
     """Entry point of `assistant` / `assistant chat`: run the app until the user quits.
 
     `index` None: the corpus's own index (`config.default_index`), so the shipped one is never overwritten.
     On quit the process ends at once: a question still being answered, or the model still loading, is not
     waited for (its thread cannot be interrupted, and the interpreter would join it); every saved turn is
-    already committed, so nothing is lost."""
+    already committed, so nothing is lost. `detach` (the `assistant` program in a terminal): the app runs
+    in a forked child and the shell gets its prompt back before the model's memory is freed
+    (`quick_exit`)."""
+    if detach:
+        from .quick_exit import run_in_child
+
+        return run_in_child(lambda done: _run(corpus, index, history, done))
+    return _run(corpus, index, history, None)
+
+
+def _run(corpus: Path, index: Path | None, history: bool, done: Callable[[int], None] | None) -> int:
     sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
-    app = AssistantApp(corpus=corpus, index=index, history=History() if history else None, quit_at_once=True)
+    app = AssistantApp(corpus=corpus, index=index, history=History() if history else None, quit_at_once=True,
+                       on_quit=done)
     loop = asyncio.new_event_loop()
     app.run(loop=loop)
     code = app.return_code or 0
