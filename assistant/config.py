@@ -94,6 +94,26 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """How an index is built and kept on disk (see assistant/index/store.py and docs/benchmarks.md).
+
+    Only `sentence_vectors` shapes what an index holds (it is part of the index identity); the rest
+    changes how fast it is built, updated and searched."""
+
+    # "build": embed every distinct sentence at build time (about as many texts again as the chunks);
+    # "lazy": embed a sentence when a question first reads its chunk, and cache it.
+    sentence_vectors: Literal["build", "lazy"] = "build"
+    batch_texts: int = 512  # texts per finished batch of a build: a killed build re-embeds at most this many
+    max_segments: int = 8  # more segments than this are compacted into one
+    compact_dead_share: float = 0.25  # ... and so are they when this share of chunk rows is dead
+    ann_threshold: int = 200_000  # chunks from which the dense side is an approximate (HNSW) index
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 256
+    exact_filter_rows: int = 20_000  # a filter allowing at most this many rows is searched exactly
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything that shapes an answer. `chunk` and the model identify an index."""
 
@@ -101,6 +121,7 @@ class Settings:
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    store: StoreSettings = StoreSettings()
     batch_size: int = 32
 
     def index_identity(self) -> dict[str, Any]:
