@@ -74,8 +74,11 @@ class Scan:
         return sum(len(r.sources) for r in self.records.values())
 
 
-def scan(corpus: Path, known: dict[str, FileRecord]) -> Scan:
-    """Stat every corpus file; hash those whose stat differs from `known`; parse those whose hash does."""
+def scan(corpus: Path, known: dict[str, FileRecord], earlier: Scan | None = None) -> Scan:
+    """Stat every corpus file; hash those whose stat differs from `known`; parse those whose hash does.
+
+    `earlier`: a scan made moments ago (before taking the lock): files it read whose stat is still the
+    same are not read again."""
     if not corpus.exists():
         raise CorpusError(f"corpus folder not found: {corpus}")
     if not corpus.is_dir():
@@ -92,8 +95,12 @@ def scan(corpus: Path, known: dict[str, FileRecord]) -> Scan:
             records[rel] = FileRecord(0, 0, "", (), exc.strerror or str(exc))
             skipped.append(f"{rel}: skipped, {records[rel].skipped}")
             continue
+        seen = earlier.records.get(rel) if earlier is not None else None
         if old is not None and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             record = old
+        elif earlier is not None and seen is not None and rel in earlier.read \
+                and (seen.size, seen.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            record, read[rel] = seen, earlier.read[rel]
         else:
             record = _read(corpus, path, rel, st, old, read)
         records[rel] = record
@@ -135,15 +142,15 @@ def open_index(
     build lock (waiting up to `lock_wait` seconds for another builder) and publishes atomically.
     `progress`: True draws a progress line on stderr; a function is called with each Status."""
     old, problem = _load_usable(folder, settings, encoder)
-    found = scan(corpus, old.files if old is not None else {})
-    if old is not None and not found.changed:
+    found = scan(corpus, old.files) if old is not None else None
+    if old is not None and found is not None and not found.changed:
         if found.records != old.files:
             _refresh_table(folder, old, found)
         return old, old.articles, _report(old, found, 0, len(old.sources()), False)
     try:
         with store.build_lock(folder, lock_wait):
             fresh, problem = _load_usable(folder, settings, encoder)  # another builder may have finished
-            found = scan(corpus, fresh.files if fresh is not None else {})
+            found = scan(corpus, fresh.files if fresh is not None else {}, found)
             if fresh is not None and not found.changed:
                 return fresh, fresh.articles, _report(fresh, found, 0, len(fresh.sources()), False)
             index, encoded, reused = Builder(folder, settings, encoder, fresh, found, progress, annotate).run()

@@ -95,9 +95,10 @@ class SegmentWriter:
     """Writes one segment's files under `folder` (names `<name>.<kind>`), each fsynced, and returns the
     entry (names, sizes, checksums) that commits it. On any failure every file it wrote is removed."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, durable: bool = True) -> None:
         self.folder = folder
         self.name = name
+        self.durable = durable  # fsync each file (a staged batch is checked by its checksums instead)
         self.files: dict[str, dict[str, Any]] = {}
 
     def path(self, kind: str) -> Path:
@@ -114,7 +115,8 @@ class SegmentWriter:
                 digest.update(block)
                 size += len(block)
             out.flush()
-            os.fsync(out.fileno())
+            if self.durable:
+                os.fsync(out.fileno())
         self._record(kind, path, size, digest.hexdigest())
 
     def write_array(self, kind: str, array: np.ndarray) -> None:
@@ -259,9 +261,12 @@ class Part:
         if any(len(rows) != len(self.sources) for rows in self.extras.values()):
             raise ValueError("every article of a segment needs the same per-article arrays")
 
-    def write(self, folder: Path, name: str) -> dict[str, Any]:
-        """Write the segment and return its manifest entry; on failure nothing of it is left."""
-        writer = SegmentWriter(folder, name)
+    def write(self, folder: Path, name: str, durable: bool = True) -> dict[str, Any]:
+        """Write the segment and return its manifest entry; on failure nothing of it is left.
+
+        `durable=False` skips the fsyncs: for staged batches, which are checked against their
+        checksums when a build resumes (a batch lost to a power cut is embedded again)."""
+        writer = SegmentWriter(folder, name, durable)
         try:
             self._write(writer)
         except BaseException:

@@ -530,7 +530,7 @@ class Staging:
         batch = self.folder / f"batch-{len(self.batches):06d}-{name[4:]}"
         try:
             batch.mkdir(parents=True, exist_ok=True)
-            entry = part.write(batch, name)
+            entry = part.write(batch, name, durable=False)
             _write(batch / "batch.json", json.dumps(entry).encode("utf-8"))
         except OSError as exc:
             shutil.rmtree(batch, ignore_errors=True)
