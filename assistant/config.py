@@ -101,8 +101,9 @@ class StoreSettings:
     changes how fast it is built, updated and searched."""
 
     # "build": embed every distinct sentence at build time (about as many texts again as the chunks);
-    # "lazy": embed a sentence when a question first reads its chunk, and cache it.
-    sentence_vectors: Literal["build", "lazy"] = "build"
+    # "pooled": a sentence's vector is the mean of its tokens' embeddings in the chunk pass (no extra
+    # encoding); "lazy": embed a sentence when a question first reads its chunk, and cache it.
+    sentence_vectors: Literal["build", "pooled", "lazy"] = "build"
     batch_texts: int = 512  # texts per finished batch of a build: a killed build re-embeds at most this many
     max_segments: int = 8  # more segments than this are compacted into one
     compact_dead_share: float = 0.25  # ... and so are they when this share of chunk rows is dead

@@ -248,3 +248,48 @@ def test_sigkill_at_a_random_moment_of_a_2000_article_build_loses_at_most_one_ba
 def _batches(index: Path, key: str) -> list[Any]:
     staging = store.Staging(index, key, FakeEncoder.dimensions)
     return staging.open()
+
+
+CTRL_C_CHILD = """
+import sys, time
+sys.path.insert(0, {tests!r})
+import assistant.core
+from conftest import FakeEncoder
+from assistant import Settings
+from assistant.config import StoreSettings
+from assistant.fronts import cli
+
+class SlowEncoder(FakeEncoder):
+    def encode(self, texts, progress=False):
+        time.sleep(0.3)
+        return super().encode(texts)
+
+assistant.core.SentenceEncoder = lambda *args, **kwargs: SlowEncoder()
+assistant.core.Settings = lambda: Settings(store=StoreSettings(batch_texts=40))
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_finished_batches_says_how_to_resume_and_exits_130(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    news_like_corpus(corpus, 200)
+    script = tmp_path / "ctrl_c_child.py"
+    script.write_text(CTRL_C_CHILD.format(tests=str(TESTS)))
+    child = subprocess.Popen([sys.executable, str(script), "index", "--corpus", str(corpus), "--index", str(index)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((index / store.STAGING).glob("*/batch-*/batch.json")):
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "interrupted" in err and "finished batches" in err and "Traceback" not in err
+    assert f"Run `assistant index --corpus {corpus} --index {index}` again to resume" in err
+    [key] = (index / store.STAGING).iterdir()
+    kept = _batches(index, key.name)
+    assert kept and not (index / store.MANIFEST).exists()
+    encoder = FakeEncoder()
+    stored, _, _ = open_index(corpus, index, Settings(store=StoreSettings(batch_texts=40)), encoder)
+    assert encoder.encoded_texts == stored.n_chunks + stored.n_sentences - sum(b.n_chunks + b.n_sentences for b in kept)

@@ -264,7 +264,9 @@ class _Todo:
     spans: list[tuple[int, int]] = field(default_factory=list)
     groups: list[tuple[int, int]] = field(default_factory=list)
     tokens: list[list[str]] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # chunk texts, then sentence texts (if stored)
+    texts: list[str] = field(default_factory=list)  # chunk texts, then sentence texts (if embedded alone)
+    pool_spans: list[list[tuple[int, int]]] = field(default_factory=list)  # each chunk's sentences in its text
+    pooled: list[np.ndarray | None] = field(default_factory=list)
 
 
 class Builder:
@@ -275,7 +277,10 @@ class Builder:
         self.folder, self.settings, self.encoder, self.old, self.found = folder, settings, encoder, old, found
         self.annotate = annotate
         self.report: Callable[[Status], None] | None = _Printer() if progress is True else (progress or None)
-        self.with_sentences = settings.store.sentence_vectors == "build"
+        self.mode = settings.store.sentence_vectors
+        self.with_sentences = self.mode in ("build", "pooled")  # sentence vectors kept in the index
+        # pooled from the chunk pass's token embeddings, when the encoder can (else embedded as in "build")
+        self.pooled = self.mode == "pooled" and hasattr(encoder, "encode_spans")
         self.dims = old.dimensions if old is not None else encoder.dimensions
         key = hashlib.sha256(json.dumps([store.FORMAT, encoder.model_id, identity(settings)]).encode()).hexdigest()
         self.staging = store.Staging(folder, key[:16], self.dims)
@@ -299,7 +304,8 @@ class Builder:
         for batch in self.staging.open():
             for row, sha in enumerate(batch.shas()):
                 reusable.setdefault(sha, (batch, row))
-        resumed = sum(b.n_chunks + (b.n_sentences if self.with_sentences else 0) for b in self.staging.batches)
+        resumed = sum(b.n_chunks + (b.n_sentences if self.with_sentences and not self.pooled else 0)
+                      for b in self.staging.batches)
         todo = [a for a in new if a.sha256 not in reusable]
         encoded = self._embed(todo, reusable, resumed)
         return self._publish(new, stay, reusable), encoded, len(stay) + len(new) - len(todo)
@@ -314,28 +320,64 @@ class Builder:
             self.report(status)
         try:
             for batch in self._batches(unique):
-                texts = [t for item in batch for t in item.texts]
-                vectors = self.encoder.encode(texts) if texts else np.zeros((0, self.dims), np.float32)
+                chunk_vectors, sentence_vectors, embedded = self._vectors(batch)
                 part = Part(self.dims, self.with_sentences)
-                at = 0
-                for item in batch:
-                    n_chunks = len(item.groups)
-                    n = n_chunks + (len(item.spans) if self.with_sentences else 0)
-                    rows = vectors[at : at + n]
-                    at += n
+                for item, rows, sentences in zip(batch, chunk_vectors, sentence_vectors, strict=True):
                     extras, data = self.annotate(item.article) if self.annotate else ({}, {})
-                    part.add_fresh(item.article, item.spans, item.groups, item.tokens, rows[:n_chunks],
-                                   rows[n_chunks:] if self.with_sentences else None, extras, data)
+                    part.add_fresh(item.article, item.spans, item.groups, item.tokens, rows, sentences, extras, data)
                 segment = self.staging.add(part)
                 for row, sha in enumerate(segment.shas()):
                     reusable.setdefault(sha, (segment, row))
                 done_articles += len(batch)
-                done_texts += len(texts)
+                done_texts += embedded
                 if self.report:
                     self.report(Status(done_articles, len(unique), done_texts, time.monotonic() - start, resumed))
         except KeyboardInterrupt:
             raise BuildInterrupted(self.folder, len(self.staging.batches), done_texts + resumed) from None
         return done_texts
+
+    def _vectors(self, batch: list[_Todo]) -> tuple[list[np.ndarray], list[np.ndarray | None], int]:
+        """Chunk vectors and sentence vectors (None when not kept) of each article of a batch, and how
+        many texts that embedded."""
+        texts = [t for item in batch for t in item.texts]
+        spans = [s for item in batch for s in item.pool_spans]
+        if self.pooled and texts:
+            vectors, pooled = self.encoder.encode_spans(texts, spans)  # type: ignore[attr-defined]
+        else:
+            vectors = self.encoder.encode(texts) if texts else np.zeros((0, self.dims), np.float32)
+            pooled = []
+        chunk_vectors: list[np.ndarray] = []
+        sentence_vectors: list[np.ndarray | None] = []
+        missing: list[tuple[_Todo, int]] = []
+        at = 0
+        for item in batch:
+            n = len(item.groups)
+            chunk_vectors.append(vectors[at : at + n])
+            if not self.with_sentences:
+                sentence_vectors.append(None)
+            elif not self.pooled:
+                sentence_vectors.append(vectors[at + n : at + n + len(item.spans)])
+                n += len(item.spans)
+            else:  # each sentence from the first chunk it appears in whole, else embedded alone
+                own: list[np.ndarray | None] = [None] * len(item.spans)
+                for c, (first, _) in enumerate(item.groups):
+                    for k, vector in enumerate(pooled[at + c]):
+                        if own[first + k] is None:
+                            own[first + k] = vector
+                missing.extend((item, k) for k, v in enumerate(own) if v is None)
+                item.pooled = own
+                sentence_vectors.append(None)
+            at += n
+        embedded = len(texts)
+        if self.pooled:
+            alone = self.encoder.encode([i.article.text[i.spans[k][0] : i.spans[k][1]] for i, k in missing]) \
+                if missing else np.zeros((0, self.dims), np.float32)
+            for (item, k), vector in zip(missing, alone, strict=True):
+                item.pooled[k] = vector
+            embedded += len(missing)
+            sentence_vectors = [np.stack([v for v in i.pooled if v is not None]) if i.pooled
+                                else np.zeros((0, self.dims), np.float32) for i in batch]
+        return chunk_vectors, sentence_vectors, embedded
 
     def _batches(self, articles: Sequence[Article]) -> Iterator[list[_Todo]]:
         """Articles chunked, grouped until a batch holds at least `batch_texts` texts to embed."""
@@ -363,7 +405,13 @@ class Builder:
             text = chunk.indexed_text(self.settings.chunk.title_in_text)
             item.tokens.append(tokenize(text))
             item.texts.append(text)
-        if self.with_sentences:
+            at = len(text) - len(chunk.text)  # where the sentences start, after the title
+            own = []
+            for start, end in chunk.sentences:
+                own.append((at, at + end - start))
+                at += end - start + 1
+            item.pool_spans.append(own)
+        if self.with_sentences and not self.pooled:
             item.texts.extend(article.text[s:e] for s, e in item.spans)
         return item
 
