@@ -107,10 +107,8 @@ class StoreSettings:
     batch_texts: int = 512  # texts per finished batch of a build: a killed build re-embeds at most this many
     max_segments: int = 8  # more segments than this are compacted into one
     compact_dead_share: float = 0.25  # ... and so are they when this share of chunk rows is dead
-    ann_threshold: int = 200_000  # chunks from which the dense side is an approximate (HNSW) index
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 256
+    ann_threshold: int = 200_000  # chunks from which the dense side is approximate (8-bit codes, reranked)
+    ann_rerank: int = 2  # candidates re-scored with the exact vectors, per result wanted
     exact_filter_rows: int = 20_000  # a filter allowing at most this many rows is searched exactly
 
 

@@ -283,7 +283,7 @@ def test_ctrl_c_keeps_the_finished_batches_says_how_to_resume_and_exits_130(tmp_
         assert child.poll() is None and time.monotonic() < deadline, child.communicate()
         time.sleep(0.05)
     child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+    _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
     assert "interrupted" in err and "finished batches" in err and "Traceback" not in err
     assert f"Run `assistant index --corpus {corpus} --index {index}` again to resume" in err

@@ -16,7 +16,7 @@ from assistant.config import ChunkSettings
 from assistant.index import store
 from assistant.index.segment import Part
 from assistant.ingest import parse_article
-from assistant.types import Article, Chunk
+from assistant.types import Article
 
 WORDS = ["U.S.", "$1.2", "billion", "Mr.", "Smith", "said", "the", "aid", "e.g.", "Dr.", "No.", "5",
          "“Yes,”", "(AFP)", "ok?!", "…", "—", "Kabul", "co-op", "i.e.", "3.5%", "'quoted'", "عربي", "日本語", "🙂"]

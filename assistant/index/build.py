@@ -29,7 +29,7 @@ from ..errors import CorpusError, IndexLockedError, IndexStoreError
 from ..ingest import corpus_files, read_file
 from ..types import Article, IndexReport
 from . import store
-from .dense import build_hnsw
+from .dense import build_quantized
 from .encoder import Encoder
 from .lexical import TOKENIZER_VERSION, tokenize
 from .segment import Part, Segment, file_entry
@@ -465,8 +465,8 @@ class Builder:
         return index
 
     def _ann(self, segments: list[dict[str, Any]], live: int, written: list[str]) -> dict[str, Any] | None:
-        """The HNSW index to publish: none below the threshold, the old one while the rows added since
-        it was built stay under a tenth of it (they are searched exactly), else a new one."""
+        """The approximate index to publish: none below the threshold, the old one while the rows added
+        since it was built stay under a tenth of it (they are searched exactly), else a new one."""
         s = self.settings.store
         if live < s.ann_threshold:
             return None
@@ -478,7 +478,7 @@ class Builder:
                 return dict(old)
         name = f"{store.new_name('ann')}.faiss"
         written.append(name)
-        log.info("index at %s: building the approximate (HNSW) index over %d chunks", self.folder, live)
+        log.info("index at %s: building the approximate index over %d chunks", self.folder, live)
         vectors = [Segment(self.folder, e, self.dims).vectors for e in segments]
-        rows = build_hnsw(vectors, s.hnsw_m, s.hnsw_ef_construction, self.folder / name)
+        rows = build_quantized(vectors, self.folder / name)
         return file_entry(self.folder / name) | {"rows": rows, "segments": names}

@@ -1,9 +1,13 @@
 """Dense search: inner product over unit vectors, which is cosine similarity. Row i is chunk i.
 
-Exact search reads the segments' memory-mapped vectors (a matrix-vector product per segment); from
-`StoreSettings.ann_threshold` chunks on, an HNSW index (FAISS) built over the segments answers instead,
-and only the rows added since it was built are searched exactly beside it. A filter (`allowed`) is
-ranked inside: exactly over the allowed rows when they are few, else through FAISS's ID selector.
+Exact search reads the segments' memory-mapped vectors (a matrix-vector product per segment). From
+`StoreSettings.ann_threshold` chunks on, an approximate index answers instead: every vector quantized
+to 8 bits per dimension (FAISS IndexScalarQuantizer, a quarter of the bytes to scan, memory-mapped),
+its best `ann_rerank * k` candidates re-scored exactly with the float32 vectors. Measured against
+HNSW (docs/benchmarks.md): it builds in seconds instead of minutes, and its recall@100 does not
+depend on how clustered the vectors are. Rows added since it was built are searched exactly beside it.
+A filter (`allowed`) is ranked inside: exactly over the allowed rows when they are few, else through
+FAISS's ID selector.
 """
 
 from __future__ import annotations
@@ -33,11 +37,11 @@ class VectorPart:
 
 @dataclass(frozen=True)
 class Ann:
-    """An HNSW index over the first `rows` physical rows (segments concatenated, dead rows included)."""
+    """A quantized index over the first `rows` physical rows (segments concatenated, dead rows included)."""
 
     index: Any
     rows: int
-    ef_search: int
+    rerank: int  # candidates re-scored exactly per result wanted
     physical_to_id: np.ndarray | None  # None: physical row = chunk id
 
 
@@ -136,15 +140,27 @@ class DenseIndex:
             dead = np.flatnonzero(to_id[: ann.rows] < 0).astype(np.int64)
             if len(dead):
                 selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(len(dead), faiss.swig_ptr(dead)))
-        params = faiss.SearchParametersHNSW(efSearch=max(ann.ef_search, k))  # type: ignore[attr-defined]
+        params = faiss.SearchParameters()
         if selector is not None:
             params.sel = selector
-        scores, labels = ann.index.search(q.reshape(1, -1), k, params=params)
-        keep = labels[0] >= 0
-        labels, scores = labels[0][keep], scores[0][keep]
-        ids = labels if to_id is None else to_id[labels]
+        _, labels = ann.index.search(q.reshape(1, -1), max(k * ann.rerank, k), params=params)
+        physical = labels[0][labels[0] >= 0]
+        ids = physical if to_id is None else to_id[physical]
         live = ids >= 0
-        return ids[live].astype(np.int64), scores[live].astype(np.float32)
+        physical, ids = physical[live], ids[live]
+        return ids.astype(np.int64), self._rescore(physical, q)
+
+    def _rescore(self, physical: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Exact cosine of physical rows, from the float32 vectors."""
+        scores = np.zeros(len(physical), dtype=np.float32)
+        which = np.searchsorted(self._physical, physical, side="right") - 1
+        for p in np.unique(which):
+            mask = which == p
+            local = physical[mask] - self._physical[p]
+            order = np.argsort(local)
+            rows = np.asarray(self.parts[p].vectors[local[order]])
+            scores[np.flatnonzero(mask)[order]] = rows @ q
+        return scores
 
     def _physical_rows(self, ids: np.ndarray) -> np.ndarray:
         """The physical rows of chunk ids (inverse of the parts' id numbering)."""
@@ -156,25 +172,27 @@ class DenseIndex:
         return out
 
 
-def build_hnsw(parts: Sequence[np.ndarray], m: int, ef_construction: int, path: Path) -> int:
-    """Build an HNSW index over the concatenated vectors (in blocks) and write it to `path`."""
+def build_quantized(parts: Sequence[np.ndarray], path: Path, sample: int = 100_000) -> int:
+    """Build the 8-bit quantized index over the concatenated vectors (trained on an even sample of
+    them, added block by block) and write it to `path`; returns its row count."""
     import faiss
 
     dims = int(parts[0].shape[1])
-    index = faiss.IndexHNSWFlat(dims, m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = ef_construction
-    rows = 0
+    total = sum(len(v) for v in parts)
+    index = faiss.IndexScalarQuantizer(dims, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    step = max(1, total // sample)
+    train = np.concatenate([np.asarray(v[(-offset) % step :: step]) for v, offset in
+                            zip(parts, np.cumsum([0] + [len(v) for v in parts[:-1]]), strict=True)])
+    index.train(np.ascontiguousarray(train, dtype=np.float32))
     for vectors in parts:
         for start in range(0, len(vectors), 65_536):
-            block = np.ascontiguousarray(vectors[start : start + 65_536], dtype=np.float32)
-            index.add(block)
-            rows += len(block)
+            index.add(np.ascontiguousarray(vectors[start : start + 65_536], dtype=np.float32))
     faiss.write_index(index, str(path))
-    return rows
+    return int(index.ntotal)
 
 
-def read_hnsw(path: Path) -> Any:
-    """An HNSW index from disk, its vectors memory-mapped rather than read (FAISS IO_FLAG_MMAP_IFC)."""
+def read_quantized(path: Path) -> Any:
+    """The quantized index from disk, its codes memory-mapped rather than read (FAISS IO_FLAG_MMAP_IFC)."""
     import faiss
 
     try:

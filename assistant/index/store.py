@@ -7,7 +7,7 @@
                            BM25 postings; never changed once written
     files-<id>.json        per corpus file: size, mtime_ns, sha256, the sources it produced (or why it
                            was skipped), so an unchanged file is neither read nor hashed on open
-    ann-<id>.faiss         the approximate (HNSW) index over the chunk vectors of large indexes
+    ann-<id>.faiss         the approximate (8-bit quantized) index over the chunk vectors of large indexes
     .staging/<key>/batch-* finished batches of a build in progress, each committed by its batch.json:
                            what a killed or interrupted build resumes from
     .lock                  one builder at a time (flock: a killed builder's lock goes with it)
@@ -42,7 +42,7 @@ import numpy as np
 from ..config import StoreSettings
 from ..errors import IndexLockedError, IndexStoreError
 from ..types import Article, Chunk
-from .dense import Ann, VectorPart, read_hnsw
+from .dense import Ann, VectorPart, read_quantized
 from .lexical import PostingsPart
 from .segment import Part, Segment, SegmentError, check_file
 
@@ -275,10 +275,10 @@ class StoredIndex:
         path = self.folder / str(entry["name"])
         try:
             check_file(path, entry)
-            index = read_hnsw(path)
+            index = read_quantized(path)
         except (OSError, RuntimeError, SegmentError) as exc:
             raise IndexStoreError(f"index at {self.folder} is damaged: {entry['name']}: {exc}") from exc
-        return Ann(index, int(entry["rows"]), settings.hnsw_ef_search, self.physical_to_id())
+        return Ann(index, int(entry["rows"]), settings.ann_rerank, self.physical_to_id())
 
     @property
     def physical_chunks(self) -> int:
