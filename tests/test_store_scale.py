@@ -183,3 +183,41 @@ def test_per_article_arrays_and_data_are_kept_and_copied(corpus: Path, tmp_path:
     assert signatures[sources.index("renamed.txt")].tolist() == [len(text)] * 4
     assert stored.article_data("renamed.txt") == {"words": len(text.split())}
     assert json.loads(json.dumps(stored.article_data("added.txt")))["words"] == 6
+
+
+@pytest.mark.slow
+def test_pooled_sentence_vectors_cost_no_extra_encoding_and_still_answer(encoder: Any, tmp_path: Path) -> None:
+    """sentence_vectors="pooled" embeds the chunks only; each sentence's vector is pooled from its tokens
+    in the chunk pass. The chunk vectors are exactly what encode() gives."""
+    from conftest import assert_citation_contract
+
+    settings = Settings(store=StoreSettings(sentence_vectors="pooled"))
+    assistant = Assistant(corpus=SEEDS, index=tmp_path / "index", settings=settings, encoder=encoder)
+    before = encoder.encoded_texts
+    report = assistant.open()
+    assert encoder.encoded_texts - before == report.chunks == 38
+    answer = assistant.ask("How much has Russia committed to train and equip the Tajik army?")
+    assert answer.found and "$1.2 billion" in answer.text
+    assert_citation_contract(answer.to_dict(), SEEDS)
+    stored = store.load(tmp_path / "index")
+    texts = [c.indexed_text(True) for c in stored.chunks[:6]]
+    vectors, pooled = encoder.encode_spans(texts, [[(0, len(t)), (len(t) // 2, len(t))] for t in texts])
+    np.testing.assert_allclose((vectors * encoder.encode(texts)).sum(axis=1), 1.0, atol=1e-5)
+    for own in pooled:
+        assert all(v is not None and abs(float(np.linalg.norm(v)) - 1) < 1e-5 for v in own)
+    chunk = stored.chunk(0)
+    row = stored.sentence_row(chunk.source, chunk.sentences[0][0])
+    alone = encoder.encode([chunk.text[: chunk.sentences[0][1] - chunk.sentences[0][0]]])[0]
+    assert float(stored.sentence_vector(row) @ alone) > 0.8  # the same sentence, read in its context
+
+
+@pytest.mark.slow
+def test_lazy_sentence_vectors_answer_as_the_stored_ones(encoder: Any, assistant: Assistant, tmp_path: Path) -> None:
+    settings = Settings(store=StoreSettings(sentence_vectors="lazy"))
+    lazy = Assistant(corpus=SEEDS, index=tmp_path / "index", settings=settings, encoder=encoder)
+    assert lazy.open().encoded_texts == 38  # chunks only; sentences wait for a question
+    for question in ("How much has Russia committed to train and equip the Tajik army?",
+                     "Who is the Afghan foreign minister?", "Which country hosted the talks?"):
+        a, b = lazy.ask(question), assistant.ask(question)
+        assert (a.found, a.text, [c.source for c in a.citations]) == (b.found, b.text, [c.source for c in b.citations])
+        assert abs(a.confidence - b.confidence) < 1e-3
