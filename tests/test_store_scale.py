@@ -221,3 +221,16 @@ def test_lazy_sentence_vectors_answer_as_the_stored_ones(encoder: Any, assistant
         a, b = lazy.ask(question), assistant.ask(question)
         assert (a.found, a.text, [c.source for c in a.citations]) == (b.found, b.text, [c.source for c in b.citations])
         assert abs(a.confidence - b.confidence) < 1e-3
+
+
+def test_progress_reports_articles_texts_rate_and_eta(corpus: Path, tmp_path: Path) -> None:
+    seen: list[build.Status] = []
+    settings = Settings(store=StoreSettings(batch_texts=40))
+    open_index(corpus, tmp_path / "index", settings, FakeEncoder(), progress=seen.append)
+    assert seen[0].articles_done == 0 and seen[-1].articles_done == seen[-1].articles_total == 35
+    assert [s.articles_done for s in seen] == sorted(s.articles_done for s in seen) and len(seen) > 3
+    middle = seen[len(seen) // 2]
+    assert middle.eta_seconds is not None and middle.rate > 0
+    line = middle.line()
+    assert f"{middle.articles_done}/35 articles" in line and "texts/s" in line and "ETA" in line
+    assert "ETA" not in seen[-1].line()
