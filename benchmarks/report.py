@@ -205,7 +205,8 @@ def store_md(r: dict[str, Any]) -> str:
     if r.get("ann"):
         rows = [[f"{a['chunks']:,}", _f(a["sq8_recall@100"]), _f(a["sq8_p50_ms"], 1), _f(a["exact_p50_ms"], 1),
                  _f(a["sq8_build_s"], 1), f"{a['sq8_bytes'] / 2**20:,.0f} / {a['vectors_bytes'] / 2**20:,.0f}",
-                 f"{_f(a['hnsw_recall@100'])} ({a['hnsw_rows']:,} rows, built in {a['hnsw_build_s']:.0f} s)",
+                 f"{_f(a['hnsw_recall@100'])} ({a['hnsw_rows']:,} rows, built in {a['hnsw_build_s']:.0f} s)"
+                 if "hnsw_rows" in a else "–",
                  _f(a.get("load_1m"), 1)] for a in r["ann"]]
         text += ("\n**Approximate dense search** against exact search on the same vectors (synthetic indexes, "
                  "random unit vectors, real SQuAD questions embedded by the model): 8-bit quantized codes "
