@@ -95,16 +95,17 @@ class Assistant:
     def index(self, progress: bool = False) -> IndexReport:
         """Re-read the corpus and bring the index up to date now (embeds only what changed)."""
         with self._lock:
-            self._loaded = self._load(progress)
+            self._loaded = self._load(progress, refresh=True)
             return self._loaded.report
 
-    def _load(self, progress: bool) -> _Loaded:
+    def _load(self, progress: bool, refresh: bool = False) -> _Loaded:
         from .index.build import open_index
         from .index.dense import DenseIndex
         from .index.hybrid import HybridRetriever
         from .index.lexical import LexicalIndex
 
-        stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress)
+        stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress,
+                                       refresh=refresh)
         lexical = LexicalIndex(parts=stored.postings_parts(), size=stored.n_chunks)
         dense = DenseIndex(parts=stored.dense_parts(), ann=stored.ann(self.settings.store),
                            exact_filter_rows=self.settings.store.exact_filter_rows)

@@ -54,15 +54,20 @@ def test_opening_an_unchanged_corpus_reads_no_file(
     _, articles, report = open_index(corpus, folder, Settings(), FakeEncoder())
     assert report.encoded_texts == 0 and len(articles) == 35
     assert not [r for r in reads if r.startswith(str(corpus))]  # size and mtime matched: nothing read
-    (corpus / "report-03.txt").touch()  # touched, not changed: hashed, not parsed, and recorded
+    (corpus / "report-03.txt").touch()  # touched, not changed: hashed, not parsed
     os.utime(corpus / "report-04.txt", ns=(1, 1))
-    reads.clear()
-    _, _, report = open_index(corpus, folder, Settings(), FakeEncoder())
-    assert sorted(Path(r).name for r in reads if r.startswith(str(corpus))) == ["report-03.txt", "report-04.txt"]
-    assert report.encoded_texts == 0
+    touched = ["report-03.txt", "report-04.txt"]
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    for refresh in (False, True):  # a plain open writes nothing; `assistant index` records the new stats
+        reads.clear()
+        _, _, report = open_index(corpus, folder, Settings(), FakeEncoder(), refresh=refresh)
+        assert sorted(Path(r).name for r in reads if r.startswith(str(corpus))) == touched
+        assert report.encoded_texts == 0
+        if not refresh:
+            assert {p.name: real(p) for p in folder.iterdir() if p.is_file()} == before
     reads.clear()
     open_index(corpus, folder, Settings(), FakeEncoder())
-    assert not [r for r in reads if r.startswith(str(corpus))]  # the new stats were recorded
+    assert not [r for r in reads if r.startswith(str(corpus))]
 
 
 def test_an_update_writes_in_proportion_to_the_change_and_dead_rows_never_return(

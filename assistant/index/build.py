@@ -134,17 +134,20 @@ def _read(corpus: Path, path: Path, rel: str, st: os.stat_result, old: FileRecor
 # Opening -------------------------------------------------------------------------------------------
 def open_index(
     corpus: Path, folder: Path, settings: Settings, encoder: Encoder, progress: bool | Callable[[Status], None] = False,
-    lock_wait: float = store.LOCK_WAIT_SECONDS, annotate: Annotate | None = None,
+    lock_wait: float = store.LOCK_WAIT_SECONDS, annotate: Annotate | None = None, refresh: bool = False,
 ) -> tuple[StoredIndex, store.ArticleMap, IndexReport]:
     """Load the index at `folder`, updating it first if the corpus or the settings changed.
 
     An index that is current is only read, so it opens from a read-only folder. Updating takes the
     build lock (waiting up to `lock_wait` seconds for another builder) and publishes atomically.
-    `progress`: True draws a progress line on stderr; a function is called with each Status."""
+    `progress`: True draws a progress line on stderr; a function is called with each Status.
+    `refresh`: also record the new size and mtime of files that were touched but not changed (so the
+    next open need not hash them); a plain open never writes to a current index (the shipped one
+    included), `assistant index` does."""
     old, problem = _load_usable(folder, settings, encoder)
-    found = scan(corpus, old.files) if old is not None else None
-    if old is not None and found is not None and not found.changed:
-        if found.records != old.files:
+    found = scan(corpus, old.files if old is not None else {})  # a bad corpus fails here, before any write
+    if old is not None and not found.changed:
+        if refresh and found.records != old.files:
             _refresh_table(folder, old, found)
         return old, old.articles, _report(old, found, 0, len(old.sources()), False)
     try:
