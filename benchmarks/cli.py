@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--synthetic-chunks", default="100000,1000000", metavar="N[,N...]",
                      help="sizes of the synthetic corpora in the speed and store sections "
                           "(default 100000,1000000; 0 skips them)")
+    run.add_argument("--no-hnsw", action="store_true",
+                     help="store section: skip building an HNSW index beside the quantized one (minutes)")
     run.add_argument("--store-docs", type=int, default=2000, metavar="N",
                      help="store section: build this many SQuAD+SciFact documents (half each) with today's and "
                           "the shipped sentence vectors, side by side (default 2000)")
@@ -326,7 +328,7 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
         out["ann"] = []
         for n, size in enumerate(sizes):
             _, index = synthetic_index(args.cache, pool, size, encoder.model_id)
-            out["ann"].append(ann_against_exact(index, vectors, hnsw=n == 0))
+            out["ann"].append(ann_against_exact(index, vectors, hnsw=n == 0 and not args.no_hnsw))
             print(out["ann"][-1], flush=True)
     return out
 
