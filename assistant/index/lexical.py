@@ -70,26 +70,17 @@ class Postings:
 
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]]) -> Postings:
-        """Postings of tokenized chunks, row i being documents[i]."""
-        hashes: dict[str, int] = {}
-        posting_terms: list[int] = []
-        posting_rows: list[int] = []
-        posting_tf: list[int] = []
-        lengths = np.zeros(len(documents), dtype=np.int32)
-        for row, doc in enumerate(documents):
-            lengths[row] = len(doc)
-            counts: dict[str, int] = {}
-            for word in doc:
-                counts[word] = counts.get(word, 0) + 1
-            for word, tf in counts.items():
-                h = hashes.get(word)
-                if h is None:
-                    h = hashes[word] = term_hash(word)
-                posting_terms.append(h)
-                posting_rows.append(row)
-                posting_tf.append(tf)
-        return cls.from_postings(np.asarray(posting_terms, dtype=np.uint64), np.asarray(posting_rows, dtype=np.int64),
-                                 np.asarray(posting_tf, dtype=np.int64), lengths)
+        """Postings of tokenized chunks, row i being documents[i] (one dict lookup per token, the rest
+        in numpy: tf per (row, term) pair from one sort)."""
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+        vocabulary: dict[str, int] = {}
+        ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for d in documents for w in d),
+                          dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+        pairs, tf = np.unique(rows * max(len(vocabulary), 1) + ids, return_counts=True)
+        hashes = np.fromiter((term_hash(w) for w in vocabulary), dtype=np.uint64, count=len(vocabulary))
+        size = max(len(vocabulary), 1)
+        return cls.from_postings(hashes[pairs % size], pairs // size, tf.astype(np.int64), lengths)
 
     @classmethod
     def from_postings(cls, terms: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray) -> Postings:
