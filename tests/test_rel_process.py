@@ -261,7 +261,7 @@ from assistant.fronts import cli
 
 class SlowEncoder(FakeEncoder):
     def encode(self, texts, progress=False):
-        time.sleep(0.3)
+        time.sleep(1.0)  # about 15 batches: the build is still running when Ctrl+C comes, however busy the CPU
         return super().encode(texts)
 
 assistant.core.SentenceEncoder = lambda *args, **kwargs: SlowEncoder()
