@@ -171,8 +171,8 @@ def tune_md(r: dict[str, Any]) -> str:
 
 def store_md(r: dict[str, Any]) -> str:
     """Build against today's build, bare encode speed, update writes, approximate against exact search."""
-    names = {"build": "today's (every sentence embedded alone)", "pooled": "shipped (sentences pooled from chunks)",
-             "lazy": "lazy (sentences embedded when read)"}
+    names = {"build": "build: every sentence embedded alone (today's, the default)",
+             "pooled": "pooled: sentences pooled from the chunk pass", "lazy": "lazy: sentences embedded when read"}
     rows, ratios = [], []
     for b in r["build"]:
         modes = {m["mode"]: m for m in b["modes"]}
@@ -183,12 +183,12 @@ def store_md(r: dict[str, Any]) -> str:
         if "build" in modes and "pooled" in modes:
             ratios.append(f"{b['corpus']}: {modes['build']['build_s'] / modes['pooled']['build_s']:.2f}×")
     text = ("**Build from scratch, side by side** (one process, one after the other, the real model; wall time "
-            "of `Assistant.open` on an empty index folder). Today's build embeds every chunk and every distinct "
-            "sentence; the shipped one embeds the chunks only and pools each sentence's vector from its tokens' "
-            "embeddings in the chunk pass.\n\n"
+            "of `Assistant.open` on an empty index folder). Today's build (`sentence_vectors=\"build\"`) embeds "
+            "every chunk and every distinct sentence; `\"pooled\"` embeds the chunks only and pools each "
+            "sentence's vector from its tokens' embeddings in the chunk pass.\n\n"
             + _table(["corpus", "sentence vectors", "articles", "chunks", "texts embedded", "build s", "texts/s",
                       "load avg"], rows)
-            + "\n\nSpeed-up (today's build time / shipped build time): " + ", ".join(ratios)
+            + "\n\nSpeed-up (today's build time / pooled build time): " + ", ".join(ratios)
             + f" (goal ≥ 3× {_ok(min((float(x.split(': ')[1][:-1]) for x in ratios), default=None), 3.0)}).\n")
     if r.get("bare"):
         text += ("\n**Bare encode** (`model.encode`, batch 32, texts sorted by length by sentence-transformers), "
