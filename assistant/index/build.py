@@ -86,8 +86,10 @@ def scan(corpus: Path, known: dict[str, FileRecord], earlier: Scan | None = None
     records: dict[str, FileRecord] = {}
     read: dict[str, list[Article]] = {}
     skipped: list[str] = []
+    prefix = str(corpus).rstrip(os.sep) + os.sep
     for path in corpus_files(corpus):
-        rel = path.relative_to(corpus).as_posix()
+        name = str(path)  # a string prefix, not relative_to(): that is most of a 50k-file scan's time
+        rel = name[len(prefix) :] if name.startswith(prefix) else path.relative_to(corpus).as_posix()
         old = known.get(rel)
         try:
             st = os.lstat(path)
