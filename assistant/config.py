@@ -112,6 +112,25 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """How an index is built and kept on disk (see assistant/index/store.py and docs/benchmarks.md).
+
+    Only `sentence_vectors` shapes what an index holds (it is part of the index identity); the rest
+    changes how fast it is built, updated and searched."""
+
+    # "build": embed every distinct sentence at build time (about as many texts again as the chunks);
+    # "pooled": a sentence's vector is the mean of its tokens' embeddings in the chunk pass (no extra
+    # encoding); "lazy": embed a sentence when a question first reads its chunk, and cache it.
+    sentence_vectors: Literal["build", "pooled", "lazy"] = "build"
+    batch_texts: int = 512  # texts per finished batch of a build: a killed build re-embeds at most this many
+    max_segments: int = 8  # more segments than this are compacted into one
+    compact_dead_share: float = 0.25  # ... and so are they when this share of chunk rows is dead
+    ann_threshold: int = 200_000  # chunks from which the dense side is approximate (8-bit codes, reranked)
+    ann_rerank: int = 2  # candidates re-scored with the exact vectors, per result wanted
+    exact_filter_rows: int = 20_000  # a filter allowing at most this many rows is searched exactly
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything that shapes an answer. `chunk` and the model identify an index."""
 
@@ -119,6 +138,7 @@ class Settings:
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    store: StoreSettings = StoreSettings()
     batch_size: int = 32
 
     def index_identity(self) -> dict[str, Any]:

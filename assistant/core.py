@@ -95,24 +95,22 @@ class Assistant:
     def index(self, progress: bool = False) -> IndexReport:
         """Re-read the corpus and bring the index up to date now (embeds only what changed)."""
         with self._lock:
-            self._loaded = self._load(progress)
+            self._loaded = self._load(progress, refresh=True)
             return self._loaded.report
 
-    def _load(self, progress: bool) -> _Loaded:
+    def _load(self, progress: bool, refresh: bool = False) -> _Loaded:
         from .index.build import open_index
         from .index.dense import DenseIndex
         from .index.hybrid import HybridRetriever
-        from .index.lexical import LexicalIndex, idf, idf_table
-        from .index.store import sentence_keys, sentence_spans
+        from .index.lexical import LexicalIndex
 
-        stored, articles, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress)
-        retriever = HybridRetriever(
-            stored.chunks, DenseIndex(stored.vectors), LexicalIndex(stored.tokens), self.settings.retrieval
-        )
-        evidence = Evidence(articles, sentence_keys(stored.chunks), sentence_spans(stored.chunks),
-                            stored.sentence_vectors, stored.vectors,
-                            idf_table(stored.tokens), idf(len(stored.tokens), 0))
-        return _Loaded(report, retriever, evidence)
+        stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress,
+                                       refresh=refresh)
+        lexical = LexicalIndex(parts=stored.postings_parts(), size=stored.n_chunks)
+        dense = DenseIndex(parts=stored.dense_parts(), ann=stored.ann(self.settings.store),
+                           exact_filter_rows=self.settings.store.exact_filter_rows)
+        retriever = HybridRetriever(stored.chunks, dense, lexical, self.settings.retrieval)
+        return _Loaded(report, retriever, Evidence(stored, lexical, self.encoder))
 
     @property
     def loaded(self) -> _Loaded:
@@ -162,6 +160,7 @@ class Assistant:
         hits = self._passages(reading, vector, tokens)
         if not hits:
             return Answer(question, False, "", (), 0.0, f"the articles do not mention {' or '.join(reading.focus)}")
+        loaded.evidence.prepare(h.chunk for h in hits[: s.read_chunks])
         q = Question(query, tokens, vector, loaded.evidence)
         rows = candidates(q, hits, s)
         if reading.skip_quoted:

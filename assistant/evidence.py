@@ -1,53 +1,108 @@
 """What answer selection reads besides the hits: article texts, sentence and chunk vectors, term IDF.
 
-Answer selection uses only the methods of `Evidence`, never its storage, so how the index keeps these
-(in memory, memory-mapped, or sentence vectors encoded on demand) can change without touching it."""
+Answer selection uses only the methods of `Evidence`, never its storage: the index keeps texts and
+vectors in memory-mapped segment files, and an index built with `sentence_vectors="lazy"` keeps no
+sentence vectors at all; they are embedded when a question first reads their chunk, and cached.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .types import Article
+from .types import Article, Chunk
+
+if TYPE_CHECKING:
+    from .index.encoder import Encoder
+    from .index.lexical import LexicalIndex
+    from .index.store import StoredIndex
+
+LAZY_CACHE_ROWS = 50_000  # sentence vectors embedded on demand and kept (about 75 MB at 384 dims)
 
 
-@dataclass(frozen=True)
 class Evidence:
     """Article texts, each distinct sentence of the index as a row with its vector, and term weights."""
 
-    articles: Mapping[str, Article]
-    sentence_rows: Mapping[tuple[str, int], int]  # (source, sentence start) -> row
-    sentence_spans: list[tuple[str, int, int]]  # (source, start, end) of each sentence row
-    sentence_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-    idf: Mapping[str, float]
-    missing_idf: float  # a question term found nowhere in the corpus is the most informative of all
+    def __init__(self, index: StoredIndex, lexical: LexicalIndex, encoder: Encoder | None = None) -> None:
+        from .index.lexical import idf
+
+        self._index = index
+        self._lexical = lexical
+        self._encoder = encoder
+        self._size = lexical.size
+        self._missing_idf = idf(lexical.size, 0)
+        self._idf = idf
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        return self._index.articles
+
+    @property
+    def missing_idf(self) -> float:
+        """A question term found nowhere in the corpus is the most informative of all."""
+        return self._missing_idf
 
     def text(self, source: str) -> str:
         """The article's text: what every offset of a citation points into."""
-        return self.articles[source].text
+        return self._index.article(source).text
 
     def sentence_row(self, source: str, start: int) -> int:
-        return self.sentence_rows[(source, start)]
+        return self._index.sentence_row(source, start)
 
     def sentence(self, row: int) -> tuple[str, int, int]:
         """(source, start, end) of a sentence row."""
-        return self.sentence_spans[row]
+        return self._index.sentence(row)
 
     def adjacent(self, row: int, step: int) -> int | None:
         """The row `step` sentences away in the same article, or None past either end of it."""
-        other = row + step
-        if 0 <= other < len(self.sentence_spans) and self.sentence_spans[other][0] == self.sentence_spans[row][0]:
-            return other
-        return None
+        return self._index.adjacent(row, step)
 
     def sentence_vector(self, row: int) -> np.ndarray:
-        return np.asarray(self.sentence_vectors[row])
+        stored = self._index.sentence_vector(row)
+        if stored is not None:
+            return stored
+        with self._lock:
+            cached = self._cache.get(row)
+        if cached is None:
+            self._embed([row])
+            with self._lock:
+                cached = self._cache[row]
+        return cached
+
+    def prepare(self, chunks: Iterable[Chunk]) -> None:
+        """Embed at once the sentences (and their neighbours) of the chunks a question will read, when
+        this index keeps no sentence vectors: one encoder call instead of one per sentence."""
+        rows: list[int] = []
+        for chunk in chunks:
+            first = self.sentence_row(chunk.source, chunk.sentences[0][0])
+            last = first + len(chunk.sentences) - 1
+            rows.extend(range(first, last + 1))
+            rows.extend(r for r in (self.adjacent(first, -1), self.adjacent(last, 1)) if r is not None)
+        if rows and self._index.sentence_vector(rows[0]) is None:
+            self._embed(rows)
+
+    def _embed(self, rows: list[int]) -> None:
+        with self._lock:
+            todo = list(dict.fromkeys(r for r in rows if r not in self._cache))
+        if not todo:
+            return
+        if self._encoder is None:
+            raise RuntimeError("this index keeps no sentence vectors and no encoder was given")
+        vectors = self._encoder.encode(self._index.sentence_texts(todo))
+        with self._lock:
+            for row, vector in zip(todo, vectors, strict=True):
+                self._cache[row] = np.asarray(vector, dtype=np.float32)
+            while len(self._cache) > LAZY_CACHE_ROWS:
+                self._cache.popitem(last=False)
 
     def chunk_vector(self, chunk_id: int) -> np.ndarray:
-        return np.asarray(self.chunk_vectors[chunk_id])
+        return self._index.chunk_vector(chunk_id)
 
     def term_weight(self, term: str) -> float:
-        return self.idf.get(term, self.missing_idf)
+        return self._idf(self._size, self._lexical.doc_freq(term))

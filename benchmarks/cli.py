@@ -30,7 +30,7 @@ from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
 
 log = logging.getLogger("benchmarks")
-SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks", "serve")
+SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks", "serve", "store")
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO.parent / "shared" / "bench"
 
@@ -67,8 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tune-docs", type=int, default=1200, metavar="N",
                      help="chunk sizes are compared on a BEIR sub-corpus: the documents judged in the tuning "
                           "split plus others up to N (default 1200; 0: the whole corpus)")
-    run.add_argument("--synthetic-chunks", type=int, default=100_000, metavar="N",
-                     help="size of the synthetic corpus in the speed section (default 100000; 0 skips it)")
+    run.add_argument("--synthetic-chunks", default="100000,1000000", metavar="N[,N...]",
+                     help="sizes of the synthetic corpora in the speed and store sections "
+                          "(default 100000,1000000; 0 skips them)")
+    run.add_argument("--no-hnsw", action="store_true",
+                     help="store section: skip building an HNSW index beside the quantized one (minutes)")
+    run.add_argument("--store-docs", type=int, default=2000, metavar="N",
+                     help="store section: build this many SQuAD+SciFact documents (half each) with today's and "
+                          "the shipped sentence vectors, side by side (default 2000)")
     run.add_argument("--limit-docs", type=int, default=0, metavar="N",
                      help="smoke runs: keep only N documents (all judged ones first) and their queries")
     run.add_argument("--limit-queries", type=int, default=0, metavar="N", help="smoke runs: at most N queries")
@@ -268,17 +274,62 @@ def _run_speed(args: argparse.Namespace) -> dict[str, Any]:
         (name, docs.folder, index_dir(docs.folder, args.cache, Settings(), chunks_only=True), beir_q[:200],
          ["--rank-bm25"]),
     ]
-    if args.synthetic_chunks:
-        pool = sentence_pool(args.scifact, args.squad)
-        folder, index = synthetic_index(args.cache, pool, args.synthetic_chunks, real_encoder().model_id)
-        scales.append((f"synthetic {args.synthetic_chunks // 1000}k", folder, index, beir_q[:100] + squad_q[:100],
-                       ["--rank-bm25"]))
+    pool = sentence_pool(args.scifact, args.squad)
+    for size in _synthetic_sizes(args):
+        folder, index = synthetic_index(args.cache, pool, size, real_encoder().model_id)
+        scales.append((f"synthetic {size // 1000}k", folder, index, beir_q[:100] + squad_q[:100],
+                       ["--rank-bm25"] if size <= 100_000 else []))
     for label, corpus, index, qs, extra in scales:
         qfile.write_text(json.dumps(qs))
         log.info("speed: %s", label)
         row = run_child(["--corpus", str(corpus), "--index", str(index), "--questions", str(qfile), *extra])
         row["first_answer_s"] = first_answer_seconds(corpus, index, qs[0])
         out["scales"].append({"corpus": label, **row})
+    return out
+
+
+def _synthetic_sizes(args: argparse.Namespace) -> list[int]:
+    return [int(x) for x in str(args.synthetic_chunks).split(",") if x.strip() and int(x)]
+
+
+def _run_store(args: argparse.Namespace) -> dict[str, Any]:
+    """Build time against today's, bare encode speed, update writes, approximate against exact search."""
+    import numpy as np
+
+    from .common import real_encoder
+    from .speed import sentence_pool, synthetic_index
+    from .store import ann_against_exact, bare_encode, build_side_by_side, update_cost
+
+    encoder = real_encoder()
+    _, name, docs = _beir(args)
+    half = args.store_docs // 2
+    squad = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad", None)
+    mix = args.cache / "articles" / f"mix-{name}-squad-{args.store_docs}"
+    if not mix.exists():
+        mix.mkdir(parents=True)
+        for prefix, folder in (("scifact", docs.folder), ("squad", squad.folder)):
+            for path in sorted(folder.iterdir())[:half]:
+                shutil.copy(path, mix / f"{prefix}-{path.name}")
+    out: dict[str, Any] = {"build": []}
+    for label, corpus in (("seeds", DEFAULT_CORPUS), (f"{name} + SQuAD ({args.store_docs} docs)", mix)):
+        log.info("store: building %s side by side", label)
+        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, encoder)})
+        print(out["build"][-1], flush=True)
+    out["bare"] = bare_encode(mix, encoder)
+    sizes = _synthetic_sizes(args)
+    pool = sentence_pool(args.scifact, args.squad)
+    if sizes:
+        small = min(sizes, key=lambda n: abs(n - 100_000))
+        folder, index = synthetic_index(args.cache, pool, small, encoder.model_id)
+        out["update"] = update_cost(folder, index, encoder)
+        print(out["update"], flush=True)
+        questions = [q["question"] for q in _load_squad_questions(args)][:100]
+        vectors = np.asarray(encoder.encode(questions))
+        out["ann"] = []
+        for n, size in enumerate(sizes):
+            _, index = synthetic_index(args.cache, pool, size, encoder.model_id)
+            out["ann"].append(ann_against_exact(index, vectors, hnsw=n == 0 and not args.no_hnsw))
+            print(out["ann"][-1], flush=True)
     return out
 
 

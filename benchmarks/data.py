@@ -116,6 +116,9 @@ class CachedEncoder:
         self.shard = shard
         self.encoded_texts = 0
         self._rows: dict[str, np.ndarray] = {}
+        self._pooled: dict[str, tuple[np.ndarray, list[np.ndarray | None]]] = {}  # in memory only
+        if hasattr(encoder, "encode_spans"):  # the build pools sentence vectors only if the model can
+            self.encode_spans = self._encode_spans
         for keys_file in sorted(self.folder.glob("*.keys.json")):
             vectors_file = keys_file.with_name(keys_file.name.replace(".keys.json", ".npy"))
             if not vectors_file.exists():
@@ -135,6 +138,21 @@ class CachedEncoder:
     def prime(self, texts: Sequence[str]) -> None:
         """Embed many questions in batches up front, so each ask finds its question's vector ready."""
         self.encode(list(dict.fromkeys(texts)))
+
+    def _encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> Any:
+        """Chunk vectors with sentence vectors pooled from the same pass (sentence_vectors="pooled"),
+        cached in memory (not on disk) by text and spans."""
+        keys = [self._key(t + "\x00" + json.dumps(s)) for t, s in zip(texts, spans, strict=True)]
+        todo = [i for i, k in enumerate(keys) if k not in self._pooled]
+        if todo:
+            vectors, pooled = self.encoder.encode_spans(  # type: ignore[attr-defined]
+                [texts[i] for i in todo], [spans[i] for i in todo])
+            self.encoded_texts += len(todo)
+            for i, vector, own in zip(todo, vectors, pooled, strict=True):
+                self._pooled[keys[i]] = (vector, own)
+        found = [self._pooled[k] for k in keys]
+        stacked = np.stack([v for v, _ in found]) if found else np.zeros((0, self.dimensions))
+        return stacked.astype(np.float32), [own for _, own in found]
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         keys = [self._key(t) for t in texts]

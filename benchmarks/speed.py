@@ -8,10 +8,8 @@ peak resident memory (getrusage ru_maxrss) is that scale's alone: model, index a
 from __future__ import annotations
 
 import json
-import random
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -127,9 +125,12 @@ def rank_bm25_latency(assistant: Assistant, questions: Sequence[str]) -> dict[st
 
 
 def _stored_tokens(assistant: Assistant) -> list[list[str]]:
+    """The BM25 tokens of every chunk, as the index tokenized them."""
     from assistant.index import store
+    from assistant.index.lexical import tokenize
 
-    return store.load(assistant.index_dir).tokens
+    with_title = assistant.settings.chunk.title_in_text
+    return [tokenize(c.indexed_text(with_title)) for c in store.load(assistant.index_dir).chunks]
 
 
 def first_answer_seconds(corpus: Path, index: Path, question: str, runs: int = 3) -> float:
@@ -171,76 +172,10 @@ def sentence_pool(scifact: Path | None, squad: Path | None) -> list[str]:
 
 def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_id: str, dimensions: int = 384,
                     sentences_per_article: int = 9, seed: int = 0) -> tuple[Path, Path]:
-    """A corpus of recombined real sentences and its index, built directly (no pysbd, no encoder).
+    """A corpus of recombined real sentences and its index (benchmarks.store.synthetic_index)."""
+    from .store import synthetic_index as build
 
-    Articles are `sentences_per_article` sentences drawn from `pool` with a title made of another
-    sentence's first words. Their sentence spans are known, so chunks are packed exactly as
-    chunking.chunk_article packs them (max_words, overlap) without running the sentence splitter;
-    chunk and sentence vectors are random unit vectors (encoding is measured on its own), BM25 tokens
-    are real. Returns (corpus folder, index folder); both are reused while they exist."""
-    from assistant.chunking import word_count
-    from assistant.index import store
-    from assistant.index.build import identity
-    from assistant.index.lexical import tokenize
-    from assistant.ingest import parse_article
-    from assistant.types import Chunk
-
-    settings = Settings()
-    name = f"synthetic-{target_chunks}-{len(pool)}-{sentences_per_article}-{seed}"
-    folder = cache / "articles" / name
-    index = cache / "indexes" / f"{name}-w{settings.chunk.max_words}"
-    if (index / store.MANIFEST).exists():
-        return folder, index
-    if folder.exists():
-        shutil.rmtree(folder)
-    rng = random.Random(seed)
-    vectors_rng = np.random.default_rng(seed)
-    chunks: list[Chunk] = []
-    tokens: list[list[str]] = []
-    entries: dict[str, store.ArticleEntry] = {}
-    n_sentences = 0
-    i = 0
-    while len(chunks) < target_chunks:
-        sentences = [rng.choice(pool) for _ in range(sentences_per_article)]
-        title = " ".join(rng.choice(pool).split()[:8]).rstrip(".,;:")
-        source = f"{i // 1000:03d}/{i:06d}.txt"
-        data = f"{title}\n\n{' '.join(sentences)}\n".encode()
-        (folder / source).parent.mkdir(parents=True, exist_ok=True)
-        (folder / source).write_bytes(data)
-        article = parse_article(source, data)
-        spans, pos = [], len(title) + 2
-        for sentence in sentences:
-            spans.append((pos, pos + len(sentence)))
-            pos += len(sentence) + 1
-        lengths = [word_count(article.text[a:b]) for a, b in spans]
-        first, k = len(chunks), 0
-        while k < len(spans):
-            j, words = k, 0
-            while j < len(spans) and (j == k or words + lengths[j] <= settings.chunk.max_words):
-                words += lengths[j]
-                j += 1
-            group = tuple(spans[k:j])
-            chunk = Chunk(len(chunks), source, article.title, group[0][0], group[-1][1], group,
-                          " ".join(article.text[a:b] for a, b in group))
-            chunks.append(chunk)
-            tokens.append(tokenize(chunk.indexed_text(settings.chunk.title_in_text)))
-            if j >= len(spans):
-                break
-            k = max(k + 1, j - settings.chunk.overlap_sentences)
-        entries[source] = store.ArticleEntry(article.sha256, article.title, first, len(chunks) - first,
-                                             n_sentences, len(spans))
-        n_sentences += len(spans)
-        i += 1
-
-    def unit(rows: int) -> np.ndarray:
-        out = vectors_rng.standard_normal((rows, dimensions), dtype=np.float32)
-        out /= np.linalg.norm(out, axis=1, keepdims=True)
-        return out
-
-    stored = store.StoredIndex(model_id, dimensions, identity(settings), entries, chunks, tokens,
-                               unit(len(chunks)), unit(n_sentences))
-    store.save(index, stored)
-    return folder, index
+    return build(cache, pool, target_chunks, model_id, dimensions, sentences_per_article, seed)
 
 
 def run_child(args: list[str]) -> dict[str, Any]:

@@ -107,6 +107,16 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
                                   "squad_gold_top1": 0.8, "squad_answer_contains": 0.7,
                                   "squad_answer_words_mean": 30.0}]},
         "serve": SERVE_RESULT,
+        "store": {"build": [{"corpus": "seeds", "modes": [
+                      {"mode": m, "articles": 5, "chunks": 38, "texts": t, "build_s": s, "encode_s": s, "load_1m": 1.0}
+                      for m, t, s in (("build", 157, 9.0), ("pooled", 38, 3.0))]}],
+                  "bare": [{"kind": "chunks", "texts": 38, "words_mean": 110.0, "texts_per_s": 17.0,
+                            "engine": "torch", "load_1m": 1.0}],
+                  "update": {"articles_changed": 10, "index_bytes": 1000, "written_bytes": 10, "written_share": 0.01,
+                             "update_s": 1.0, "encoded_texts": 20, "chunks": 100},
+                  "ann": [{"chunks": 100, "sq8_recall@100": 0.99, "sq8_p50_ms": 1.0, "exact_p50_ms": 2.0,
+                           "sq8_build_s": 0.1, "sq8_bytes": 2**20, "vectors_bytes": 2**22, "hnsw_recall@100": 0.4,
+                           "hnsw_rows": 100, "hnsw_build_s": 1.0, "load_1m": 1.0}]},
     }
     path = report.write(results, tmp_path)
     text = path.read_text()

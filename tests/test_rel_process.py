@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SEEDS, FakeEncoder, assert_citation_contract
 
 from assistant import Assistant, IndexLockedError, Settings
+from assistant.chunking import chunk_article
+from assistant.config import StoreSettings
 from assistant.index import store
 from assistant.index.build import open_index
+from assistant.ingest import parse_article
 
 TESTS = Path(__file__).resolve().parent
 CHILD = """
@@ -38,19 +43,20 @@ class SlowEncoder(FakeEncoder):
     def encode(self, texts, progress=False):
         if phase == "encoding":
             marker.touch()
+            time.sleep(1.0)  # a batch that takes a while: the kill lands inside it
         rows = []
         for i in range(0, len(texts), 16):
             time.sleep(0.15)
             rows.append(super().encode(texts[i : i + 16]))
         return np.concatenate(rows) if rows else super().encode([])
 
-if phase == "saving":  # stall between the generation's files and the manifest switch
+if phase == "saving":  # stall between the new segment's files and the manifest switch
     real_write = store._write
     def slow_write(path, data):
-        digest = real_write(path, data)
-        marker.touch()
-        time.sleep(0.5)
-        return digest
+        if path.name.startswith("files-"):
+            marker.touch()
+            time.sleep(2.0)
+        return real_write(path, data)
     store._write = slow_write
 
 encoder = SlowEncoder()
@@ -85,6 +91,13 @@ def corpus(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEEDS, target)
     return target
+
+
+def texts_to_embed(corpus: Path, source: str) -> int:
+    """How many texts (chunks plus distinct sentences) one article costs to embed."""
+    article = parse_article(source, (corpus / source).read_bytes())
+    chunks = chunk_article(article, Settings().chunk, 0)
+    return len(chunks) + len({s for c in chunks for s, _ in c.sentences})
 
 
 def change(corpus: Path) -> None:
@@ -124,13 +137,17 @@ def test_killed_build_leaves_the_previous_index_and_the_next_run_completes(
     assert encoder.encoded_texts == 1  # only the question: the old index was used as it is
     assert_citation_contract(answer.to_dict(), original)
 
-    # The next run makes the whole update, embedding only what changed, and cleans up the leftovers.
+    # The next run makes the whole update and cleans up the leftovers. Killed while embedding, it embeds
+    # what changed; killed while saving, the embedded batch was kept in staging and nothing is embedded.
     encoder = FakeEncoder()
     stored, articles, report = open_index(corpus, index, Settings(), encoder)
-    assert report.reused_articles == len(articles) - 2 and encoder.encoded_texts > 0
+    changed = texts_to_embed(corpus, sorted(p.name for p in corpus.iterdir())[0]) + texts_to_embed(corpus, "added.txt")
+    assert encoder.encoded_texts == (changed if phase == "encoding" else 0)
+    assert report.reused_articles == len(articles) - (2 if phase == "encoding" else 0)
     assert "added.txt" in stored.articles
-    assert not [p for p in index.iterdir() if p.name.endswith(".tmp")]
-    assert len(list(index.glob("chunks-*"))) == 1
+    assert not [p for p in index.iterdir() if p.name.endswith(".tmp")] and not (index / store.STAGING).exists()
+    named = {f["name"] for s in stored.manifest["segments"] for f in s["files"].values()}
+    assert {p.name for p in index.glob("seg-*")} == named
 
 
 @pytest.mark.slow
@@ -159,3 +176,120 @@ def test_builder_that_cannot_wait_gets_a_clear_message(tmp_path: Path, corpus: P
     child.communicate(timeout=120)
     assert child.returncode == 0
     store.load(index)
+
+
+KILL_CHILD = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from conftest import FakeEncoder
+from assistant import Settings
+from assistant.config import StoreSettings
+from assistant.index.build import open_index
+
+corpus, index, log = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+
+class LoggingEncoder(FakeEncoder):
+    def encode(self, texts, progress=False):
+        time.sleep(0.05)
+        out = super().encode(texts)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, f"{{len(texts)}}\\n".encode())  # this batch is embedded (not yet staged)
+        os.close(fd)
+        return out
+
+open_index(corpus, index, Settings(store=StoreSettings(batch_texts={batch})), LoggingEncoder())
+"""
+KILL_BATCH = 200
+
+
+def news_like_corpus(folder: Path, articles: int, seed: int = 0) -> None:
+    """Short made-up reports: a title line and two sentences from a small vocabulary."""
+    rng = random.Random(seed)
+    words = ("army talks trucks border minister aid pledged billion river valley court vote harbor wheat "
+             "council mayor storm bridge tariff ferry clinic drought").split()
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(articles):
+        body = " ".join(" ".join(rng.choice(words) for _ in range(10)).capitalize() + "." for _ in range(2))
+        (folder / f"{i:04d}.txt").write_text(f"Report number {i}\n\n{body}\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_sigkill_at_a_random_moment_of_a_2000_article_build_loses_at_most_one_batch(tmp_path: Path) -> None:
+    corpus, index, log = tmp_path / "corpus", tmp_path / "index", tmp_path / "embedded.log"
+    news_like_corpus(corpus, 2000)
+    script = tmp_path / "kill_child.py"
+    script.write_text(KILL_CHILD.format(tests=str(TESTS), batch=KILL_BATCH))
+    child = subprocess.Popen([sys.executable, str(script), str(corpus), str(index), str(log)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(log, child, timeout=120)
+    delay = random.Random().uniform(0.0, 8.0)
+    time.sleep(delay)
+    if child.poll() is None:
+        os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+    embedded = [int(line) for line in log.read_text().split()]
+    root = index / store.STAGING
+    batches = [b for key in (root.iterdir() if root.exists() else []) for b in _batches(index, key.name)]
+    kept = sum(b.n_chunks + b.n_sentences for b in batches)
+    finished = (index / store.MANIFEST).exists()
+    lost = sum(embedded) - (kept if not finished else sum(embedded))
+    assert 0 <= lost <= max(embedded), (delay, embedded, kept)  # at most the batch being embedded or staged
+
+    encoder = FakeEncoder()
+    stored, articles, report = open_index(corpus, index, Settings(store=StoreSettings(batch_texts=KILL_BATCH)), encoder)
+    total = stored.n_chunks + stored.n_sentences
+    assert len(articles) == 2000 and report.articles == 2000
+    assert encoder.encoded_texts == (0 if finished else total - kept), (delay, kept, total)
+    assert not (index / store.STAGING).exists()
+    store.load(index)
+
+
+def _batches(index: Path, key: str) -> list[Any]:
+    staging = store.Staging(index, key, FakeEncoder.dimensions)
+    return staging.open()
+
+
+CTRL_C_CHILD = """
+import sys, time
+sys.path.insert(0, {tests!r})
+import assistant.core
+from conftest import FakeEncoder
+from assistant import Settings
+from assistant.config import StoreSettings
+from assistant.fronts import cli
+
+class SlowEncoder(FakeEncoder):
+    def encode(self, texts, progress=False):
+        time.sleep(1.0)  # about 15 batches: the build is still running when Ctrl+C comes, however busy the CPU
+        return super().encode(texts)
+
+assistant.core.SentenceEncoder = lambda *args, **kwargs: SlowEncoder()
+assistant.core.Settings = lambda: Settings(store=StoreSettings(batch_texts=40))
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_finished_batches_says_how_to_resume_and_exits_130(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    news_like_corpus(corpus, 200)
+    script = tmp_path / "ctrl_c_child.py"
+    script.write_text(CTRL_C_CHILD.format(tests=str(TESTS)))
+    child = subprocess.Popen([sys.executable, str(script), "index", "--corpus", str(corpus), "--index", str(index)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((index / store.STAGING).glob("*/batch-*/batch.json")):
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "interrupted" in err and "finished batches" in err and "Traceback" not in err
+    assert f"Run `assistant index --corpus {corpus} --index {index}` again to resume" in err
+    [key] = (index / store.STAGING).iterdir()
+    kept = _batches(index, key.name)
+    assert kept and not (index / store.MANIFEST).exists()
+    encoder = FakeEncoder()
+    stored, _, _ = open_index(corpus, index, Settings(store=StoreSettings(batch_texts=40)), encoder)
+    assert encoder.encoded_texts == stored.n_chunks + stored.n_sentences - sum(b.n_chunks + b.n_sentences for b in kept)

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from assistant import chunking
 from assistant.chunking import chunk_article, split_sentences
 from assistant.config import ChunkSettings
-from assistant.index.store import ArticleEntry, StoredIndex, load, save
+from assistant.index import store
+from assistant.index.segment import Part
 from assistant.ingest import parse_article
-from assistant.types import Article, Chunk
+from assistant.types import Article
 
 WORDS = ["U.S.", "$1.2", "billion", "Mr.", "Smith", "said", "the", "aid", "e.g.", "Dr.", "No.", "5",
          "“Yes,”", "(AFP)", "ok?!", "…", "—", "Kabul", "co-op", "i.e.", "3.5%", "'quoted'", "عربي", "日本語", "🙂"]
@@ -117,13 +118,24 @@ def test_bom_and_crlf_offsets_point_at_the_right_characters(ending: str) -> None
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=5))
 def test_store_round_trips_any_text(tmp_path_factory: pytest.TempPathFactory, texts: list[str]) -> None:
-    """Chunk text with U+2028, NEL, quotes or NUL survives save and load (rows are split at \\n only)."""
+    """Article text and metadata with U+2028, NEL, quotes or NUL survive save and load."""
     odd = "\u2028\x85\x00\""
-    chunks = [Chunk(i, "a.txt", f"T{odd}", i, i + 1, ((i, i + 1),), t + odd) for i, t in enumerate(texts)]
-    entry = ArticleEntry("0" * 64, "T", 0, len(chunks), 0, len(chunks))
-    vectors = np.eye(len(chunks), 4, dtype=np.float32)
-    index = StoredIndex("m", 4, {}, {"a.txt": entry}, chunks, [[t] for t in texts], vectors, vectors.copy())
+    pieces = [t + odd for t in texts]
+    text = " ".join(pieces)
+    spans, pos = [], 0
+    for piece in pieces:
+        spans.append((pos, pos + len(piece)))
+        pos += len(piece) + 1
+    article = Article(f"a{odd}.txt", f"T{odd}", text, tuple(spans), "0" * 64, date="2024-01-02", outlet=odd)
+    part = Part(4, with_sentence_vectors=True)
+    vectors = np.eye(len(spans), 4, dtype=np.float32)
+    part.add_fresh(article, spans, [(i, 1) for i in range(len(spans))], [[t] for t in texts], vectors, vectors)
     folder = tmp_path_factory.mktemp("store")
-    save(folder, index)
-    loaded = load(folder)
-    assert loaded.chunks == chunks and loaded.tokens == [[t] for t in texts]
+    entry = store.write_segment(folder, part)
+    record = store.FileRecord(1, 1, "0" * 64, (article.source,))
+    store.publish(folder, model="m", dimensions=4, identity={}, segments=[entry | {"dead": []}],
+                  files={article.source: record}, chunks=len(spans), articles=1)
+    loaded = store.load(folder)
+    assert loaded.article(article.source) == article
+    assert [c.text for c in loaded.chunks] == pieces
+    assert loaded.files == {article.source: record}

@@ -6,6 +6,7 @@ The fake encoder stands in for the model here: these tests are about files, not 
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import SEEDS, FakeEncoder
 
@@ -55,49 +57,86 @@ def texts_to_embed(corpus: Path, source: str) -> int:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != store.LOCK}
+    """The index's files (finished batches of an interrupted build, in .staging/, are not the index)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in (store.LOCK, store.STAGING)}
+
+
+def manifest_of(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / store.MANIFEST).read_text())  # type: ignore[no-any-return]
 
 
 def files(folder: Path, kind: str) -> Path:
-    manifest = json.loads((folder / store.MANIFEST).read_text())
-    return folder / str(manifest["files"][kind])
+    """A file of the index's first segment: "vectors.npy", "chunks.npy", "texts.bin", ..."""
+    return folder / str(manifest_of(folder)["segments"][0]["files"][kind]["name"])
 
 
 def edit_manifest(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    manifest = json.loads((folder / store.MANIFEST).read_text())
+    manifest = manifest_of(folder)
     change(manifest)
     (folder / store.MANIFEST).write_text(json.dumps(manifest))
 
 
-def _swap_first_two(m: dict[str, Any]) -> None:
-    a, b = list(m["articles"])[:2]
-    m["articles"][a], m["articles"][b] = m["articles"][b], m["articles"][a]
+def rewrite_with_checksum(folder: Path, kind: str, data: bytes) -> None:
+    """Replace a segment file and record its new checksum: damage only the structure checks can see."""
+    path = files(folder, kind)
+    path.write_bytes(data)
+
+    def fix(m: dict[str, Any]) -> None:
+        m["segments"][0]["files"][kind].update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    edit_manifest(folder, fix)
 
 
-def _alter_chunk_text_of_old_format(folder: Path) -> None:
-    """An index written before chunk checksums, whose chunk file was edited: rows no longer match."""
-    path = files(folder, "chunks")
-    path.write_text(path.read_text().replace("Russia", "Rwanda"))
-    edit_manifest(folder, lambda m: m["checksums"].pop(path.name))
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _chunks_point_elsewhere(folder: Path) -> None:
+    rows = np.load(files(folder, "chunks.npy"))
+    rows[:, 1] = rows[::-1, 1]  # each chunk now claims another chunk's sentences
+    rewrite_with_checksum(folder, "chunks.npy", _npy(rows))
+
+
+def _sentences_past_the_text(folder: Path) -> None:
+    rows = np.load(files(folder, "sentences.npy"))
+    rows[-1, 2] += 10_000
+    rewrite_with_checksum(folder, "sentences.npy", _npy(rows))
+
+
+def _postings_outside(folder: Path) -> None:
+    rows = np.load(files(folder, "rows.npy"))
+    rows[0] = 1_000_000
+    rewrite_with_checksum(folder, "rows.npy", _npy(rows))
+
+
+def _swap_vector_files(m: dict[str, Any]) -> None:
+    f = m["segments"][0]["files"]
+    f["vectors.npy"], f["sentence_vectors.npy"] = f["sentence_vectors.npy"], f["vectors.npy"]
 
 
 DAMAGE: dict[str, Callable[[Path], object]] = {
-    "truncated vectors": lambda f: files(f, "vectors").write_bytes(files(f, "vectors").read_bytes()[:1000]),
-    "garbage vectors": lambda f: files(f, "vectors").write_bytes(os.urandom(4096)),
-    "empty sentence vectors": lambda f: files(f, "sentence_vectors").write_bytes(b""),
-    "missing chunk file": lambda f: files(f, "chunks").unlink(),
-    "chunk file cut short": lambda f: files(f, "chunks").write_text(
-        "".join(files(f, "chunks").read_text().splitlines(keepends=True)[:-3])),
-    "edited chunk file": lambda f: files(f, "chunks").write_text(files(f, "chunks").read_text().replace("a", "e")),
-    "old-format chunk file edited": _alter_chunk_text_of_old_format,
+    "truncated vectors": lambda f: files(f, "vectors.npy").write_bytes(files(f, "vectors.npy").read_bytes()[:1000]),
+    "garbage vectors": lambda f: files(f, "vectors.npy").write_bytes(os.urandom(4096)),
+    "empty sentence vectors": lambda f: files(f, "sentence_vectors.npy").write_bytes(b""),
+    "missing chunk file": lambda f: files(f, "chunks.npy").unlink(),
+    "texts cut short": lambda f: files(f, "texts.bin").write_bytes(files(f, "texts.bin").read_bytes()[:-300]),
+    "edited texts": lambda f: files(f, "texts.bin").write_bytes(files(f, "texts.bin").read_bytes().replace(b"a", b"e")),
+    "edited metadata": lambda f: files(f, "articles.jsonl").write_text(
+        files(f, "articles.jsonl").read_text().replace("Russia", "Rwanda")),
+    "chunks point at other sentences": _chunks_point_elsewhere,
+    "sentences past the text": _sentences_past_the_text,
+    "postings point outside": _postings_outside,
+    "files table edited": lambda f: (f / manifest_of(f)["files_table"]["name"]).write_text("{}"),
     "manifest not JSON": lambda f: (f / store.MANIFEST).write_text("{not json"),
     "manifest a JSON list": lambda f: (f / store.MANIFEST).write_text("[1, 2]"),
     "manifest truncated": lambda f: (f / store.MANIFEST).write_bytes((f / store.MANIFEST).read_bytes()[:300]),
-    "manifest row counts wrong": lambda f: edit_manifest(
-        f, lambda m: next(iter(m["articles"].values())).update(count=1)),
-    "manifest entries swapped": lambda f: edit_manifest(f, _swap_first_two),
+    "manifest row counts wrong": lambda f: edit_manifest(f, lambda m: m["segments"][0].update(chunks=1)),
+    "manifest files swapped": lambda f: edit_manifest(f, _swap_vector_files),
+    "manifest dead rows outside": lambda f: edit_manifest(f, lambda m: m["segments"][0].update(dead=[999])),
     "manifest names a file outside": lambda f: edit_manifest(
-        f, lambda m: m["files"].update(chunks="../../etc/passwd")),
+        f, lambda m: m["segments"][0]["files"]["chunks.npy"].update(name="../../etc/passwd")),
 }
 
 
@@ -295,9 +334,11 @@ def test_second_builder_gets_a_clear_lock_error(corpus: Path, built: Path) -> No
 
 def test_stale_temporary_files_are_cleaned_up(corpus: Path, built: Path) -> None:
     (built / ".vectors-dead.npy.x1.tmp").write_bytes(b"half")
-    (built / "chunks-deadbeef0000.jsonl").write_text("orphan generation\n")
+    (built / "seg-deadbeef0000.vectors.npy").write_bytes(b"orphan of an interrupted save")
+    (built / "chunks-deadbeef0000.jsonl").write_text("a format 1 generation\n")
     (corpus / "added.txt").write_text("Added\n\nSomething new happened in Kabul today.\n", encoding="utf-8")
     open_index(corpus, built, Settings(), FakeEncoder())
     names = set(os.listdir(built))
-    assert not {n for n in names if n.endswith(".tmp")} and "chunks-deadbeef0000.jsonl" not in names
-    assert len([n for n in names if n.startswith("chunks-")]) == 1
+    named = {f["name"] for s in manifest_of(built)["segments"] for f in s["files"].values()}
+    named.add(manifest_of(built)["files_table"]["name"])
+    assert {n for n in names if n.startswith(("seg-", "files-", "chunks-", "vectors-", "."))} == named | {store.LOCK}

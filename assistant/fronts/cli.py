@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("index", parents=[common], help="build or update the index of a corpus",
                    description="Read the corpus, embed new or changed articles, and save the index. "
-                               "Unchanged articles are not embedded again.")
+                               "Unchanged articles are not embedded again (files whose size and time are "
+                               "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
+                               "a crash or a full disk, run the same command again to resume.")
 
     chat = sub.add_parser("chat", parents=[common, remember], help="open the chat UI (the default command)",
                           description="A terminal chat: ask questions, read the cited sources.")
@@ -278,9 +280,17 @@ def _search(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from ..core import Assistant
+    from ..index.build import BuildInterrupted
 
     assistant = Assistant(corpus=args.corpus, index=args.index)
-    report = assistant.index(progress=sys.stderr.isatty())
+    try:
+        report = assistant.index(progress=sys.stderr.isatty())
+    except BuildInterrupted as stop:
+        again = " ".join(["assistant index", *(f"--{k} {safe(str(v))}" for k, v in
+                                               (("corpus", args.corpus), ("index", args.index)) if v is not None)])
+        print(f"\nassistant: interrupted; {stop.batches} finished batches ({stop.texts} texts) are kept. "
+              f"Run `{again}` again to resume where it stopped.", file=sys.stderr)
+        return 130
     for warning in report.skipped:
         print(f"assistant: warning: {safe(warning)}", file=sys.stderr)
     print(f"{report.articles} articles, {report.chunks} chunks in {assistant.index_dir}; "

@@ -84,3 +84,36 @@ class SentenceEncoder:
         )
         self.encoded_texts += len(texts)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                     ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Each text's vector and, from the same pass, a vector per character span of it: the mean of
+        the span's token embeddings, normalised (None for a span past the model's 256 word pieces).
+
+        The text's vector is the mean of all its token embeddings, normalised: what `encode` returns."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32), []
+        model = self.model
+        tokens = model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
+                              convert_to_numpy=False, show_progress_bar=False)
+        offsets = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                                  max_length=model.max_seq_length)["offset_mapping"]
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        pooled: list[list[np.ndarray | None]] = []
+        for i, (embedded, where) in enumerate(zip(tokens, offsets, strict=True)):
+            rows = embedded.float().numpy()
+            vectors[i] = _unit(rows.mean(axis=0))
+            where = np.asarray(where, dtype=np.int64).reshape(-1, 2)[: len(rows)]
+            real = where[:, 1] > where[:, 0]  # special tokens have empty offsets
+            own: list[np.ndarray | None] = []
+            for start, end in spans[i]:
+                inside = real & (where[:, 0] >= start) & (where[:, 1] <= end)
+                own.append(_unit(rows[inside].mean(axis=0)) if inside.any() else None)
+            pooled.append(own)
+        self.encoded_texts += len(texts)
+        return vectors, pooled
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return np.asarray(vector / norm if norm > 0 else vector, dtype=np.float32)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..config import RetrievalSettings
@@ -14,7 +16,7 @@ from .lexical import LexicalIndex
 class HybridRetriever:
     """Ranks chunks for a query; the query vector and tokens come from the caller (one encoding)."""
 
-    def __init__(self, chunks: list[Chunk], dense: DenseIndex, lexical: LexicalIndex, settings: RetrievalSettings):
+    def __init__(self, chunks: Sequence[Chunk], dense: DenseIndex, lexical: LexicalIndex, settings: RetrievalSettings):
         self.chunks = chunks
         self.dense = dense
         self.lexical = lexical

@@ -1,10 +1,13 @@
-"""The one tokenizer (for documents and queries alike) and BM25 scoring (rank-bm25's Okapi, from postings)."""
+"""The one tokenizer (for documents and queries alike), BM25 postings as arrays, and BM25 scoring
+(rank-bm25's Okapi, from the postings of every segment of the index)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -40,83 +43,196 @@ def tokenize(text: str) -> list[str]:
     return list(_stemmer().stemWords(kept))
 
 
+def term_hash(term: str) -> int:
+    """A stable 64-bit name for a term (BLAKE2b): postings keep hashes, not strings, so a segment's
+    vocabulary is one sorted uint64 array that opens memory-mapped and is searched with searchsorted."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+@dataclass(frozen=True)
+class Postings:
+    """The BM25 postings of a run of chunks as arrays (CSR by term hash), saved as .npy, memory-mapped.
+
+    The rows holding term `terms[t]` are `rows[starts[t]:starts[t + 1]]` (ascending), with their term
+    frequencies in `tf`; `lengths` is every chunk's token count. Nothing here depends on the rest of
+    the corpus (N, avgdl, df are combined when the index opens), so a segment's postings never change."""
+
+    terms: np.ndarray  # uint64, sorted
+    starts: np.ndarray  # int64, len(terms) + 1
+    rows: np.ndarray  # int32, local chunk rows
+    tf: np.ndarray  # int32
+    lengths: np.ndarray  # int32, one per chunk
+
+    ARRAYS = ("terms", "starts", "rows", "tf", "lengths")
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @classmethod
+    def build(cls, documents: Sequence[Sequence[str]]) -> Postings:
+        """Postings of tokenized chunks, row i being documents[i] (one dict lookup per token, the rest
+        in numpy: tf per (row, term) pair from one sort)."""
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+        vocabulary: dict[str, int] = {}
+        ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for d in documents for w in d),
+                          dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+        pairs, tf = np.unique(rows * max(len(vocabulary), 1) + ids, return_counts=True)
+        hashes = np.fromiter((term_hash(w) for w in vocabulary), dtype=np.uint64, count=len(vocabulary))
+        size = max(len(vocabulary), 1)
+        return cls.from_postings(hashes[pairs % size], pairs // size, tf.astype(np.int64), lengths)
+
+    @classmethod
+    def from_postings(cls, terms: np.ndarray, rows: np.ndarray, tf: np.ndarray, lengths: np.ndarray) -> Postings:
+        """CSR postings from one (term hash, row, tf) triple per posting, in any order."""
+        order = np.lexsort((rows, terms))
+        terms, rows, tf = terms[order], rows[order], tf[order]
+        unique, first = np.unique(terms, return_index=True)
+        starts = np.append(first, len(terms)).astype(np.int64)
+        return cls(unique.astype(np.uint64), starts, rows.astype(np.int32), tf.astype(np.int32),
+                   np.asarray(lengths, dtype=np.int32))
+
+    @classmethod
+    def gather(cls, parts: Sequence[tuple[Postings, np.ndarray]], size: int) -> Postings:
+        """The postings of chunks taken from other postings: `rowmap[i]` is the new row of local row i of
+        that part, or -1 to leave it out (how segments are merged and dead rows dropped)."""
+        terms, rows, tfs = [], [], []
+        lengths = np.zeros(size, dtype=np.int32)
+        for part, rowmap in parts:
+            new = rowmap[part.rows] if len(part.rows) else np.zeros(0, dtype=np.int64)
+            keep = new >= 0
+            term_of_posting = np.repeat(np.arange(len(part.terms)), np.diff(part.starts))
+            terms.append(np.asarray(part.terms)[term_of_posting[keep]])
+            rows.append(new[keep])
+            tfs.append(np.asarray(part.tf)[keep])
+            kept = rowmap >= 0
+            lengths[rowmap[kept]] = np.asarray(part.lengths)[kept]
+        if not terms:
+            return cls.build([[] for _ in range(size)])
+        return cls.from_postings(np.concatenate(terms).astype(np.uint64), np.concatenate(rows).astype(np.int64),
+                                 np.concatenate(tfs).astype(np.int64), lengths)
+
+    def find(self, h: int) -> int:
+        """The position of term hash `h` in `terms`, or -1."""
+        i = int(np.searchsorted(self.terms, np.uint64(h)))
+        return i if i < len(self.terms) and int(self.terms[i]) == h else -1
+
+    def live_df(self, dead: np.ndarray | None) -> np.ndarray:
+        """Document frequency of each term, not counting the chunks marked in `dead` (bool per row)."""
+        df = np.diff(self.starts)
+        if dead is None or not len(self.rows):
+            return df
+        counts = np.asarray(dead[self.rows], dtype=np.int64)
+        return df - np.add.reduceat(counts, self.starts[:-1]) if len(df) else df
+
+
+@dataclass(frozen=True)
+class PostingsPart:
+    """One segment's postings inside an index: its rows are `offset + local row`, or `live[local row]`
+    (-1: a dead row) when some of its chunks were removed since it was written."""
+
+    postings: Postings
+    offset: int
+    live: np.ndarray | None = None
+
+
 class LexicalIndex:
     """BM25 (Okapi, rank-bm25's defaults k1=1.5, b=0.75, epsilon=0.25) over pre-tokenized chunks.
 
     Scores equal `rank_bm25.BM25Okapi.get_scores` (the reference, kept in the tests), computed from
-    postings instead of a Python loop over every chunk per query term: each term keeps the rows that
-    contain it and its precomputed tf part, tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)) (Robertson
-    & Zaragoza 2009), so a query costs the length of its terms' postings, not the corpus size.
+    postings instead of a Python loop over every chunk per query term: each term's rows and their term
+    frequencies give its tf part, tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)) (Robertson & Zaragoza
+    2009), so a query costs the length of its terms' postings, not the corpus size. The postings are
+    those of each segment of the index (memory-mapped arrays); N, avgdl and document frequencies are
+    combined over the live chunks when the index opens.
     """
 
     k1 = 1.5
     b = 0.75
     epsilon = 0.25
 
-    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
-        self.size = len(documents)
-        # Same scan order as rank-bm25, so the average idf (a float sum) comes out bit-for-bit equal.
-        term_ids: dict[str, int] = {}
-        doc_freq: list[int] = []
-        rows: list[int] = []
-        terms: list[int] = []
-        freqs: list[int] = []
-        lengths = np.zeros(self.size, dtype=np.float64)
-        for row, doc in enumerate(documents):
-            lengths[row] = len(doc)
-            counts: dict[str, int] = {}
-            for word in doc:
-                counts[word] = counts.get(word, 0) + 1
-            for word, tf in counts.items():
-                tid = term_ids.setdefault(word, len(term_ids))
-                if tid == len(doc_freq):
-                    doc_freq.append(0)
-                doc_freq[tid] += 1
-                rows.append(row)
-                terms.append(tid)
-                freqs.append(tf)
-        self._term_ids = term_ids
-        self._idf = self._okapi_idf(doc_freq)
-        # Postings as CSR: the rows of term t are _rows[_starts[t]:_starts[t + 1]].
-        order = np.argsort(np.asarray(terms, dtype=np.int64), kind="stable")
-        self._rows = np.asarray(rows, dtype=np.int64)[order]
-        tf_of_posting = np.asarray(freqs, dtype=np.float64)[order]
-        self._starts = np.zeros(len(term_ids) + 1, dtype=np.int64)
-        per_term = np.bincount(np.asarray(terms, dtype=np.int64), minlength=len(term_ids))
-        np.cumsum(per_term, out=self._starts[1:])
-        avgdl = float(lengths.sum()) / self.size if self.size else 0.0
-        if avgdl > 0:
-            norm = self.k1 * (1 - self.b + self.b * lengths / avgdl)
-            self._tf_part = tf_of_posting * (self.k1 + 1) / (tf_of_posting + norm[self._rows])
-        else:  # no chunk has any token: nothing can match
-            self._tf_part = np.zeros(0, dtype=np.float64)
+    def __init__(self, documents: Sequence[Sequence[str]] = (), parts: Sequence[PostingsPart] | None = None,
+                 size: int | None = None) -> None:
+        if parts is None:
+            parts = [PostingsPart(Postings.build(documents), 0)]
+            size = len(documents)
+        self.size = int(size if size is not None else sum(len(p.postings) for p in parts))
+        self._parts = list(parts)
+        hashes, dfs, total_length = [], [], 0.0
+        self._norms: list[np.ndarray] = []
+        for part in self._parts:
+            dead = None if part.live is None else part.live < 0
+            hashes.append(np.asarray(part.postings.terms))
+            dfs.append(part.postings.live_df(dead))
+            lengths = np.asarray(part.postings.lengths, dtype=np.float64)
+            total_length += float(lengths.sum() if dead is None else lengths[~dead].sum())
+        all_terms = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+        all_df = np.concatenate(dfs) if dfs else np.zeros(0, dtype=np.int64)
+        order = np.argsort(all_terms, kind="stable")
+        unique, first = np.unique(all_terms[order], return_index=True)
+        df = np.add.reduceat(all_df[order], first) if len(first) else np.zeros(0, dtype=np.int64)
+        known = df > 0
+        self._terms, self._df = unique[known], df[known].astype(np.int64)
+        self._idf = self._okapi_idf(self._df)
+        avgdl = total_length / self.size if self.size else 0.0
+        for part in self._parts:
+            lengths = np.asarray(part.postings.lengths, dtype=np.float64)
+            self._norms.append(self.k1 * (1 - self.b + self.b * lengths / avgdl) if avgdl > 0 else lengths)
+        self._empty = avgdl <= 0
 
-    def _okapi_idf(self, doc_freq: list[int]) -> np.ndarray:
+    def _okapi_idf(self, doc_freq: np.ndarray) -> np.ndarray:
         """ln((N - df + 0.5) / (df + 0.5)); a negative idf becomes epsilon * mean idf (rank-bm25's floor)."""
         n = self.size
-        idf = [math.log(n - df + 0.5) - math.log(df + 0.5) for df in doc_freq]
-        if idf:
-            floor = self.epsilon * (sum(idf) / len(idf))
-            idf = [floor if value < 0 else value for value in idf]
+        idf = np.log(n - doc_freq + 0.5) - np.log(doc_freq + 0.5)
+        if len(idf):
+            floor = self.epsilon * (math.fsum(idf.tolist()) / len(idf))
+            idf = np.where(idf < 0, floor, idf)
         return np.asarray(idf, dtype=np.float64)
+
+    def doc_freq(self, term: str) -> int:
+        """How many live chunks hold `term`."""
+        h = term_hash(term)
+        i = int(np.searchsorted(self._terms, np.uint64(h)))
+        return int(self._df[i]) if i < len(self._terms) and int(self._terms[i]) == h else 0
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """The BM25 score of every chunk for the query (zeros when no query term is known)."""
         scores = np.zeros(self.size, dtype=np.float64)
-        if not len(self._tf_part):
+        if self._empty:
             return scores
         for token in query_tokens:  # a repeated query term counts again, as in rank-bm25
-            tid = self._term_ids.get(token)
-            if tid is None:
+            h = term_hash(token)
+            g = int(np.searchsorted(self._terms, np.uint64(h)))
+            if g >= len(self._terms) or int(self._terms[g]) != h:
                 continue
-            start, end = self._starts[tid], self._starts[tid + 1]
-            scores[self._rows[start:end]] += self._idf[tid] * self._tf_part[start:end]
+            idf = self._idf[g]
+            for part, norm in zip(self._parts, self._norms, strict=True):
+                t = part.postings.find(h)
+                if t < 0:
+                    continue
+                start, end = int(part.postings.starts[t]), int(part.postings.starts[t + 1])
+                rows = np.asarray(part.postings.rows[start:end], dtype=np.int64)
+                tf = np.asarray(part.postings.tf[start:end], dtype=np.float64)
+                contribution = idf * (tf * (self.k1 + 1) / (tf + norm[rows]))
+                if part.live is None:
+                    scores[part.offset + rows] += contribution
+                else:
+                    target = part.live[rows]
+                    alive = target >= 0
+                    scores[target[alive]] += contribution[alive]
         return scores
 
-    def search(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row ids and BM25 scores of the best `k` chunks with a positive score, best first."""
+    def search(self, query_tokens: Sequence[str], k: int, allowed: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and BM25 scores of the best `k` chunks with a positive score, best first.
+
+        `allowed` (sorted chunk rows, or None for all): rank only inside these rows."""
         scores = self.scores(query_tokens)
-        positive = np.flatnonzero(scores > 0)
+        if allowed is None:
+            positive = np.flatnonzero(scores > 0)
+        else:
+            allowed = np.asarray(allowed, dtype=np.int64)
+            positive = allowed[scores[allowed] > 0]
         if not len(positive):
             return positive, scores[positive]
         k = min(k, len(positive))
