@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .filters import DateLike
 from .index.lexical import STOP_WORDS, tokenize
 from .types import Answer
 
@@ -83,8 +84,14 @@ class Session:
         with self._lock:
             return tuple(self._turns)
 
-    def ask(self, question: str) -> Answer:
-        answer = self.assistant.ask(question, context=self.turns)
+    def ask(self, question: str, *, since: DateLike = None, until: DateLike = None,
+            sources: str | Iterable[str] | None = None) -> Answer:
+        """Ask in the context of the earlier turns, inside a filter if one is given (see `Assistant.ask`).
+
+        Without a filter the call is `ask(question, context=...)` exactly, as before filters existed."""
+        filters: dict[str, Any] = {name: value for name, value in (("since", since), ("until", until),
+                                                                     ("sources", sources)) if value}
+        answer = self.assistant.ask(question, context=self.turns, **filters)
         with self._lock:
             self._turns.append(answer)
         return answer

@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .answer import Question, answerable_features, candidates, choose, confidence, scores
+from .chronology import date_answer
+from .collection import Collection, copies_annotator
 from .config import DEFAULT_CORPUS, Settings, default_index
 from .conversation import Reading, Session, read
 from .errors import QuestionError
 from .evidence import Evidence
+from .filters import DateLike, parse_filter
 from .index.encoder import Encoder, SentenceEncoder
 from .index.lexical import tokenize
 from .types import Answer, Article, Hit, IndexReport
@@ -34,6 +37,7 @@ class _Loaded:
     report: IndexReport
     retriever: HybridRetriever
     evidence: Evidence
+    collection: Collection  # metadata, copies of one story, what a filter allows
 
     @property
     def articles(self) -> Mapping[str, Article]:
@@ -104,13 +108,15 @@ class Assistant:
         from .index.hybrid import HybridRetriever
         from .index.lexical import LexicalIndex
 
+        annotate = copies_annotator(self.settings.duplicates)
         stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress,
-                                       refresh=refresh)
+                                       annotate=annotate, refresh=refresh)
         lexical = LexicalIndex(parts=stored.postings_parts(), size=stored.n_chunks)
         dense = DenseIndex(parts=stored.dense_parts(), ann=stored.ann(self.settings.store),
                            exact_filter_rows=self.settings.store.exact_filter_rows)
         retriever = HybridRetriever(stored.chunks, dense, lexical, self.settings.retrieval)
-        return _Loaded(report, retriever, Evidence(stored, lexical, self.encoder))
+        collection = Collection.of_index(stored, self.settings.duplicates)
+        return _Loaded(report, retriever, Evidence(stored, lexical, self.encoder), collection)
 
     @property
     def loaded(self) -> _Loaded:
@@ -130,34 +136,61 @@ class Assistant:
         tokens = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TERMS]
         return self.encoder.encode([text])[0], tokens
 
-    def search(self, question: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
-        """The `k` best chunks for the question, with the fused score and both components."""
+    def search(self, question: str, k: int = 10, mode: str = "hybrid", *, since: DateLike = None,
+               until: DateLike = None, sources: str | Iterable[str] | None = None) -> list[Hit]:
+        """The `k` best chunks for the question, with the fused score and both components, each with its
+        article's date, outlet, url, author and other copies. `since`/`until` (dates, or YYYY-MM) and
+        `sources` (outlets, sites or file globs) rank only inside that filter (see filters.py)."""
         text = clean_question(question)
+        flt = parse_filter(since, until, sources)
         if k < 1:
             raise QuestionError("k must be at least 1")
         loaded = self.loaded
         vector, tokens = self._query(text)
-        return loaded.retriever.search(vector, tokens, k, mode)
+        hits = loaded.retriever.search(vector, tokens, k, mode, loaded.collection.allowed(flt))
+        return [self._with_metadata(hit) for hit in hits]
 
-    def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
+    def _with_metadata(self, hit: Hit) -> Hit:
+        article = self.loaded.articles[hit.chunk.source]
+        return replace(hit, date=article.date, outlet=article.outlet, url=article.url, author=article.author,
+                       also_in=self.loaded.collection.copies_of(article.source))
+
+    def ask(self, question: str, context: Sequence[Answer] = (), *, since: DateLike = None, until: DateLike = None,
+            sources: str | Iterable[str] | None = None) -> Answer:
         """Answer with verbatim quotes and citations, or abstain (found=False) with the reason.
 
         `context`: earlier turns of a conversation, oldest first. A follow-up ("What about China?",
-        "What did he say?") is searched together with the previous turn (see conversation.read)."""
+        "What did he say?") is searched together with the previous turn (see conversation.read).
+        `since`, `until`, `sources`: search only the articles of that period and those outlets, sites or
+        files (filters.py); a filter no article matches gives found=False saying so."""
+        clean_question(question)
+        flt = parse_filter(since, until, sources)
+        collection = self.loaded.collection
+        allowed = collection.allowed(flt)
+        if allowed is not None and not len(allowed):
+            return Answer(question, False, "", (), 0.0, collection.why_empty(flt))
+        answer = self._ask(question, context, allowed)
+        if flt.active and not answer.found:
+            return replace(answer, reason=f"{answer.reason} (searched only the articles {flt.describe()})")
+        return answer
+
+    def _ask(self, question: str, context: Sequence[Answer], allowed: np.ndarray | None) -> Answer:
+        """`ask` over the chunk rows `allowed` (None: all)."""
         text = clean_question(question)
         previous = replace(context[-1], question=clean_question(context[-1].question)) if context else None
         reading = read(text, previous)
-        answer = self._answer(question, reading, context)
+        answer = self._answer(question, reading, context, allowed)
         return replace(answer, standalone_query=reading.query) if reading.follow_up else answer
 
-    def _answer(self, question: str, reading: Reading, context: Sequence[Answer]) -> Answer:
+    def _answer(self, question: str, reading: Reading, context: Sequence[Answer],
+                allowed: np.ndarray | None) -> Answer:
         query = reading.query
         loaded = self.loaded
         vector, tokens = self._query(query)
         if not tokens:
             return Answer(question, False, "", (), 0.0, "the question has no words to look for in the articles")
         s = self.settings.answer
-        hits = self._passages(reading, vector, tokens)
+        hits = self._passages(reading, vector, tokens, allowed)
         if not hits:
             return Answer(question, False, "", (), 0.0, f"the articles do not mention {' or '.join(reading.focus)}")
         loaded.evidence.prepare(h.chunk for h in hits[: s.read_chunks])
@@ -174,18 +207,22 @@ class Assistant:
             reason = (f"no sentence in the articles clearly answers this (confidence {sure:.2f}, "
                       f"below {s.abstain_below:.2f})")
             return Answer(question, False, "", (), round(sure, 4), reason)
-        citations = choose(rows, selection, sure, loaded.articles, s)
+        citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
+                                            selection, loaded.articles, self.settings.news.conflict_margin)
+        citations = [replace(c, also_in=loaded.collection.copies_of(c.source)) for c in citations]
         answer_text = " ".join(c.quote for c in citations)
         return Answer(question, True, answer_text, tuple(citations), round(sure, 4),
-                      f"quoted from {len({c.source for c in citations})} article(s)")
+                      f"quoted from {len({c.source for c in citations})} article(s)"
+                      + (f"; {dates_note}" if dates_note else ""))
 
-    def _passages(self, reading: Reading, vector: np.ndarray, tokens: list[str]) -> list[Hit]:
+    def _passages(self, reading: Reading, vector: np.ndarray, tokens: list[str],
+                  allowed: np.ndarray | None = None) -> list[Hit]:
         """The chunks answers are read from; for "What about China?", only those that mention China."""
         loaded, read_chunks = self.loaded, max(self.settings.answer.read_chunks, 1)
         if not reading.focus:
-            return loaded.retriever.search(vector, tokens, read_chunks)
+            return loaded.retriever.search(vector, tokens, read_chunks, allowed=allowed)
         focus = set(tokenize(" ".join(reading.focus)))
-        hits = loaded.retriever.search(vector, tokens, self.settings.retrieval.candidates)
+        hits = loaded.retriever.search(vector, tokens, self.settings.retrieval.candidates, allowed=allowed)
         return [h for h in hits if focus & set(tokenize(h.chunk.text))][:read_chunks]
 
     def session(self, turns: Sequence[Answer] = ()) -> Session:

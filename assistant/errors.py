@@ -2,6 +2,7 @@
 
     AssistantError            anything the user can fix; str() is the message to show
     ├── QuestionError         an empty or unusable question
+    │   └── FilterError       a date or source filter that cannot be read (--since after --until...)
     ├── CorpusError           missing, empty or unreadable articles folder
     ├── ModelError            the embedding model cannot be found or loaded
     ├── IndexStoreError       the index folder cannot be read or written
@@ -18,6 +19,10 @@ class AssistantError(Exception):
 
 class QuestionError(AssistantError):
     """The question is empty or has nothing to search for."""
+
+
+class FilterError(QuestionError):
+    """A filter that cannot be used: a malformed date, or `since` after `until`."""
 
 
 class CorpusError(AssistantError):

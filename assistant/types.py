@@ -5,7 +5,7 @@ entry, the extracted text the index keeps), so `article.text[start:end]` is alwa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 Span = tuple[int, int]
 
@@ -21,6 +21,33 @@ class Article:
     sha256: str
     date: str | None = None  # ISO 8601 publication date (YYYY-MM-DD, or with a time), None when unknown
     outlet: str | None = None  # the publisher ("Reuters", "cnn.com")
+    url: str | None = None
+    author: str | None = None
+
+
+class Described(Protocol):
+    """What filters, copies and listings read of an article: its metadata, never its text."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def outlet(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article's metadata without its text (the index reads these for every article on open)."""
+
+    source: str
+    title: str
+    date: str | None = None
+    outlet: str | None = None
     url: str | None = None
     author: str | None = None
 
@@ -43,8 +70,20 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another copy of a cited story (syndicated or re-posted): shown, not quoted again."""
+
+    source: str
+    title: str
+    outlet: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
 class Hit:
-    """A ranked chunk with the fused score and both components (None: not in that candidate list)."""
+    """A ranked chunk with the fused score and both components (None: not in that candidate list).
+
+    `Assistant.search` adds the article's metadata and the other copies of its story."""
 
     chunk: Chunk
     score: float
@@ -52,6 +91,11 @@ class Hit:
     bm25_score: float | None
     dense_rank: int | None
     bm25_rank: int | None
+    date: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    author: str | None = None
+    also_in: tuple[Copy, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,17 +109,12 @@ class Hit:
             "bm25_score": self.bm25_score,
             "dense_rank": self.dense_rank,
             "bm25_rank": self.bm25_rank,
+            "date": self.date,
+            "outlet": self.outlet,
+            "url": self.url,
+            "author": self.author,
+            "also_in": [asdict(c) for c in self.also_in],
         }
-
-
-@dataclass(frozen=True)
-class Copy:
-    """Another copy of a cited story (syndicated or re-posted): shown, not quoted again."""
-
-    source: str
-    title: str
-    outlet: str | None
-    date: str | None
 
 
 @dataclass(frozen=True)
@@ -95,6 +134,8 @@ class Citation:
     also_in: tuple[Copy, ...] = ()  # other copies of the same story
     answer_start: int | None = None  # the phrase inside the quote that answers (offsets like start/end)
     answer_end: int | None = None
+    newest: bool = False  # from the most recently dated of the articles this answer quotes
+    disagrees: bool = False  # says another number or name than a quote of another date (both are shown)
 
     @classmethod
     def of(cls, article: Article, start: int, end: int, score: float) -> Citation:

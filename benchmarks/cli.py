@@ -30,7 +30,7 @@ from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
 
 log = logging.getLogger("benchmarks")
-SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks", "serve", "store")
+SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks", "serve", "store", "news")
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO.parent / "shared" / "bench"
 
@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store-docs", type=int, default=2000, metavar="N",
                      help="store section: build this many SQuAD+SciFact documents (half each) with today's and "
                           "the shipped sentence vectors, side by side (default 2000)")
+    run.add_argument("--news-copies", type=int, default=1200, metavar="N",
+                     help="news section: originals given a near copy, per split (default 1200)")
+    run.add_argument("--news-scale", default="10000,100000",
+                     help="news section: corpus sizes for the cost of duplicate detection (default 10000,100000; "
+                          "empty skips it)")
     run.add_argument("--limit-docs", type=int, default=0, metavar="N",
                      help="smoke runs: keep only N documents (all judged ones first) and their queries")
     run.add_argument("--limit-queries", type=int, default=0, metavar="N", help="smoke runs: at most N queries")
@@ -454,6 +459,14 @@ def _run_chunks(args: argparse.Namespace) -> dict[str, Any]:
         out["chunk_sizes"].append(row)
         print(row, flush=True)
     return out
+
+
+def _run_news(args: argparse.Namespace) -> dict[str, Any]:
+    """Ingest throughput and duplicate detection (benchmarks/news.py)."""
+    from . import news
+
+    sizes = [int(x) for x in args.news_scale.split(",") if x.strip()]
+    return news.run(args.scifact, args.squad, args.cache, args.news_copies, sizes, Settings().duplicates)
 
 
 if __name__ == "__main__":

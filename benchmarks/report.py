@@ -239,12 +239,19 @@ def store_md(r: dict[str, Any]) -> str:
     return text
 
 
+def news_md(r: dict[str, Any]) -> str:
+    from .news import news_md as render
+
+    return render(r)
+
+
 RENDER = {"retrieval": retrieval_md, "squad": squad_md, "speed": speed_md, "tune": tune_md, "chunks": chunks_md,
-          "serve": serve_md, "store": store_md}
+          "serve": serve_md, "store": store_md, "news": news_md}
 TITLES = {"retrieval": "Retrieval (BEIR)", "squad": "Extractive answers (SQuAD)", "speed": "Speed and memory",
           "tune": "Tuning: fusion (tuning splits only, never test)",
           "chunks": "Tuning: chunk size (tuning splits only)", "serve": "Serving (HTTP and the CLI client)",
-          "store": "Big collections: build, update, approximate search"}
+          "store": "Big collections: build, update, approximate search",
+          "news": "News: ingest throughput and duplicate copies"}
 
 
 def section_text(section: str, results: dict[str, Any]) -> str:

@@ -79,10 +79,14 @@ def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
 
 
-def assert_citation_contract(answer_dict: dict, corpus: Path) -> None:  # type: ignore[type-arg]
-    """Every quote is exactly the file's text at its offsets, and the answer is made of quotes only."""
+def assert_citation_contract(answer_dict: dict, where: Assistant | Path) -> None:  # type: ignore[type-arg]
+    """Every quote is exactly its article's text at its offsets, and the answer is made of quotes only.
+
+    `where` is the assistant that answered (its `article(source).text`, what the reader shows), or the
+    corpus folder: then each article is read again from disk through the real readers, and a .txt/.md
+    article's text must also be the file itself, decoded as UTF-8 (the on-disk contract)."""
     for citation in answer_dict["citations"]:
-        text = (corpus / citation["source"]).read_bytes().decode("utf-8")
+        text = _article_text(where, citation["source"])
         assert text[citation["start"] : citation["end"]] == citation["quote"]
         assert citation["quote"] in answer_dict["answer"]
     if answer_dict["found"]:
@@ -93,3 +97,34 @@ def assert_citation_contract(answer_dict: dict, corpus: Path) -> None:  # type: 
         assert rest.strip() == ""
     else:
         assert answer_dict["answer"] == "" and answer_dict["citations"] == []
+
+
+def _article_text(where: Assistant | Path, source: str) -> str:
+    if isinstance(where, Assistant):
+        return where.article(source).text
+    from assistant.ingest import read_file
+
+    file = where / source.split("#", 1)[0]
+    [article] = [a for a in read_file(where, file) if a.source == source]
+    if file.suffix.lower() in (".txt", ".md"):
+        assert article.text == file.read_bytes().decode("utf-8")
+    return article.text
+
+
+NEWS = Path(__file__).parent / "data" / "news"
+
+
+@pytest.fixture(scope="session")
+def news_index(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceEncoder) -> Path:
+    """The index of the news fixture corpus (tests/data/news), built once with the real model."""
+    index = tmp_path_factory.mktemp("news") / "index"
+    Assistant(corpus=NEWS, index=index, encoder=encoder).open()
+    return index
+
+
+@pytest.fixture(scope="session")
+def news(encoder: SentenceEncoder, news_index: Path) -> Assistant:
+    """The assistant on the news fixture corpus: pages, an export, two feeds, front matter."""
+    a = Assistant(corpus=NEWS, index=news_index, encoder=encoder)
+    a.open()
+    return a

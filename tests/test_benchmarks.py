@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from test_news_benchmark import NEWS_RESULT
 
 from benchmarks import report
 from benchmarks.cli import BENCH, main
@@ -117,6 +118,7 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
                   "ann": [{"chunks": 100, "sq8_recall@100": 0.99, "sq8_p50_ms": 1.0, "exact_p50_ms": 2.0,
                            "sq8_build_s": 0.1, "sq8_bytes": 2**20, "vectors_bytes": 2**22, "hnsw_recall@100": 0.4,
                            "hnsw_rows": 100, "hnsw_build_s": 1.0, "load_1m": 1.0}]},
+        "news": NEWS_RESULT,
     }
     path = report.write(results, tmp_path)
     text = path.read_text()

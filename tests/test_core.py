@@ -67,7 +67,7 @@ def test_json_contract_fields(assistant: Assistant) -> None:
     assert set(data) >= {"question", "found", "answer", "citations"}
     citation = data["citations"][0]
     assert set(citation) == {"source", "title", "quote", "start", "end", "score", "date", "outlet", "url", "author",
-                             "also_in", "answer_start", "answer_end"}
+                             "also_in", "answer_start", "answer_end", "newest", "disagrees"}
     assert citation["title"] == "Russia Hosts Taliban at Regional Threat Talks and Affirms Support for Kabul"
     assert isinstance(citation["start"], int) and isinstance(citation["score"], float)
 

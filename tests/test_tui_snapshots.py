@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from assistant import Assistant
 from assistant.fronts.tui.app import AssistantApp
@@ -26,6 +27,8 @@ async def _settle(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: flo
     while not predicate():
         assert time.monotonic() < deadline, "timed out waiting for the app"
         await pilot.pause(0.05)
+    for box in pilot.app.query(Input):  # the cursor blinks every 0.5 s: the picture must not depend on when
+        box.cursor_blink = False
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 

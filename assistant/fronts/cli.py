@@ -17,6 +17,7 @@ from typing import Any
 
 from ..config import DEFAULT_CORPUS
 from ..errors import AssistantError
+from . import labels
 
 EPILOG = """examples:
   assistant                                  open the chat UI on the shipped articles
@@ -29,6 +30,10 @@ EPILOG = """examples:
   assistant ask --server http://127.0.0.1:8765 "Who is the Afghan foreign minister?"
   assistant mcp                              MCP server over stdio, for coding agents
   assistant history list                     saved conversations (history search|show|export|delete)
+  assistant ask --corpus ~/news --since 2022-06 --source "Harbor Times" "Who was injured in the fire?"
+
+A corpus folder may hold .txt/.md articles (first line the title, or YAML front matter), saved web
+pages (.html/.htm), JSONL exports (.jsonl, one article per line) and RSS/Atom feeds (.xml/.rss/.atom).
 
 Answers are sentences quoted verbatim from the articles, each with its source; when the articles do
 not hold an answer the assistant says so instead of guessing. The model is read from the
@@ -57,18 +62,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, metavar="DIR",
-                        help="folder of .txt/.md articles, first line the title (default: the shipped seeds/)")
+                        help="folder of articles: .txt/.md, .html/.htm pages, .jsonl exports, .xml/.rss/.atom "
+                             "feeds (default: the shipped seeds/)")
     common.add_argument("--index", type=Path, default=None, metavar="DIR",
                         help="index folder, built or updated on open (default: the shipped embeddings/ for "
                              "the shipped seeds/, else a folder per corpus under $XDG_CACHE_HOME or "
                              "~/.cache, in assistant/indexes/)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the index does")
+    filters = argparse.ArgumentParser(add_help=False)
+    group = filters.add_argument_group("filters (applied before ranking)")
+    group.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD, "
+                                                      "YYYY-MM or YYYY); articles without a date are left out")
+    group.add_argument("--until", metavar="DATE", help="only articles published on or before DATE (YYYY-MM: "
+                                                      "to the month's end)")
+    group.add_argument("--source", action="append", dest="sources", metavar="NAME",
+                       help="only articles from this outlet (\"Harbor Times\"), site (cnn.com) or file glob "
+                            "(\"feeds/*.xml\", \"export.jsonl#*\"); repeat for several")
     remember = argparse.ArgumentParser(add_help=False)
     remember.add_argument("--no-history", action="store_true",
                           help="do not save this conversation (saved ones: `assistant history`)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ask = sub.add_parser("ask", parents=[common, remember], help="answer a question with quotes from the articles",
+    ask = sub.add_parser("ask", parents=[common, remember, filters],
+                         help="answer a question with quotes from the articles",
                          description="Answer QUESTION with sentences quoted from the articles, or say there is "
                                      "no answer. Exit status 0 when answered, 1 when the articles hold no answer.")
     ask.add_argument("question", metavar="QUESTION")
@@ -80,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (see README for the fields)")
     ask.add_argument("-k", type=int, default=3, metavar="N", help="also list the N best passages (default 3)")
 
-    search = sub.add_parser("search", parents=[common], help="show the best-matching passages and their scores",
+    search = sub.add_parser("search", parents=[common, filters],
+                            help="show the best-matching passages and their scores",
                             description="Rank passages for QUESTION by the hybrid retriever and show the fused "
                                         "score with its dense (cosine) and BM25 components.")
     search.add_argument("question", metavar="QUESTION")
@@ -93,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
                                "a crash or a full disk, run the same command again to resume.")
 
-    chat = sub.add_parser("chat", parents=[common, remember], help="open the chat UI (the default command)",
+    chat = sub.add_parser("chat", parents=[common, remember, filters], help="open the chat UI (the default command)",
                           description="A terminal chat: ask questions, read the cited sources.")
     chat.set_defaults(command="chat")
     _serving_parsers(sub, common, remember)
@@ -165,11 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="assistant: %(message)s")
-    if args.command == "chat":
-        return _chat(args, whole_program=argv is None)
     if args.command == "mcp":
         return _mcp(args)
     try:
+        if args.command == "chat":
+            return _chat(args, whole_program=argv is None)
         return int(COMMANDS[args.command](args))
     except AssistantError as exc:
         print(f"assistant: error: {safe(str(exc))}", file=sys.stderr)
@@ -198,33 +215,42 @@ def _history(args: argparse.Namespace) -> Any:
     return History()
 
 
+def _filter(args: argparse.Namespace) -> Any:
+    """The filter of --since/--until/--source, checked before anything is loaded (a bad date exits 2)."""
+    from ..filters import parse_filter
+
+    return parse_filter(args.since, args.until, args.sources)
+
+
 def _ask(args: argparse.Namespace) -> int:
     from ..core import clean_question
 
     clean_question(args.question)  # reject an empty question before loading anything
+    flt = _filter(args)
     if args.k < 0:
         raise_usage("-k must be 0 or more")
     if args.server:
-        return _ask_server(args)
+        return _ask_server(args, flt)
     from .conversations import Conversations
 
     assistant = _assistant(args)
     history = _history(args)
-    key, answer = Conversations(assistant, history, front="cli").ask(args.question, args.conversation)
+    key, answer = Conversations(assistant, history, front="cli").ask(args.question, args.conversation,
+                                                                     flt.arguments())
     if args.json:
-        print(to_json(answer.to_dict() | ({"conversation": key} if history is not None else {})))
+        print(to_json(answer.to_dict() | ({"conversation": key} if history is not None else {})
+                      | ({"filter": flt.to_dict()} if flt.active else {})))
         return 0 if answer.found else 1
-    hits = [(h.score, h.chunk.title, h.chunk.source) for h in assistant.search(args.question, k=args.k)] \
-        if args.k else []
-    return _print_answer(answer, hits)
+    hits = [h.to_dict() for h in assistant.search(args.question, k=args.k, **flt.arguments())] if args.k else []
+    return _print_answer(answer, hits, flt)
 
 
-def _ask_server(args: argparse.Namespace) -> int:
+def _ask_server(args: argparse.Namespace, flt: Any) -> int:
     """`ask --server URL`: the same output, from a running `assistant serve`."""
     from ..types import Answer
     from .client import call
 
-    body: dict[str, Any] = {"question": args.question}
+    body: dict[str, Any] = {"question": args.question} | flt.arguments()
     if args.conversation:
         body["conversation"] = args.conversation
     data = call(args.server, "POST", "/ask", body)
@@ -234,46 +260,67 @@ def _ask_server(args: argparse.Namespace) -> int:
     answer = Answer.from_dict(data)
     hits = []
     if args.k:
-        found = call(args.server, "POST", "/search", {"question": args.question, "k": args.k})
-        hits = [(h["score"], h["title"], h["source"]) for h in found["hits"]]
-    return _print_answer(answer, hits)
+        found = call(args.server, "POST", "/search", {"question": args.question, "k": args.k} | flt.arguments())
+        hits = found["hits"]
+    return _print_answer(answer, hits, flt)
 
 
-def _print_answer(answer: Any, hits: Sequence[tuple[float, str, str]]) -> int:
+def _print_answer(answer: Any, hits: Sequence[dict[str, Any]], flt: Any) -> int:
     if answer.found:
         for number, citation in enumerate(answer.citations, start=1):
             print(f"{safe(citation.quote)} [{number}]")
         print()
         for number, citation in enumerate(answer.citations, start=1):
-            print(f"[{number}] {safe(citation.title)} — {safe(citation.source)} "
+            print(f"[{number}] {_cited(citation)} — {safe(citation.source)} "
                   f"(chars {citation.start}-{citation.end}, confidence {citation.score:.2f})")
+            if citation.also_in:
+                print(f"    also in: {safe(labels.copies(citation.also_in))}")
+        disagree = [f"[{n}]" for n, c in enumerate(answer.citations, start=1) if c.disagrees]
+        if len(disagree) > 1:
+            print(f"\nNote: {' and '.join(disagree)} are from articles of different dates and disagree; "
+                  "both are quoted.")
     else:
-        print(f"No answer in the articles: {answer.reason}.")
+        print(f"No answer in the articles: {safe(answer.reason)}.")
+    if flt.active:
+        print(f"\nSearched only the articles {safe(flt.describe())}.")
     if hits:
         print("\nBest passages:")
-        for score, title, source in hits:
-            print(f"  {score:.4f}  {safe(title)} — {safe(source)}")
+        for hit in hits:
+            where = labels.published(hit.get("outlet"), hit.get("date"))
+            print(f"  {hit['score']:.4f}  {safe(hit['title'])}{', ' + safe(where) if where else ''} — "
+                  f"{safe(hit['source'])}")
     return 0 if answer.found else 1
+
+
+def _cited(citation: Any) -> str:
+    """"Title, Outlet, 2022-06-14 (newest)": the citation line's head."""
+    where = labels.published(citation.outlet, citation.date)
+    return (safe(citation.title) + (f", {safe(where)}" if where else "")
+            + (" (newest)" if citation.newest else ""))
 
 
 def _search(args: argparse.Namespace) -> int:
     from ..core import clean_question
 
     clean_question(args.question)
+    flt = _filter(args)
     if args.k < 1:
         raise_usage("-k must be at least 1")
-    hits = _assistant(args).search(args.question, k=args.k)
+    hits = _assistant(args).search(args.question, k=args.k, **flt.arguments())
     if args.json:
         print(to_json([h.to_dict() for h in hits]))
         return 0
     if not hits:
-        print("No passage matches.")
+        print(f"No passage matches{' among the articles ' + safe(flt.describe()) if flt.active else ''}.")
     for rank, hit in enumerate(hits, start=1):
         dense = "-" if hit.dense_score is None else f"{hit.dense_score:.3f}"
         bm25 = "-" if hit.bm25_score is None else f"{hit.bm25_score:.2f}"
         print(f"{rank:>2}. score {hit.score:.4f}  cosine {dense}  bm25 {bm25}  "
               f"{safe(hit.chunk.source)} [{hit.chunk.start}:{hit.chunk.end}]")
-        print(f"    {safe(hit.chunk.title)}")
+        where = labels.published(hit.outlet, hit.date)
+        print(f"    {safe(hit.chunk.title)}{', ' + safe(where) if where else ''}")
+        if hit.also_in:
+            print(f"    also in: {safe(labels.copies(hit.also_in))}")
         print(f"    {safe(hit.chunk.text[:300])}{'…' if len(hit.chunk.text) > 300 else ''}\n")
     return 0
 
@@ -296,19 +343,25 @@ def _index(args: argparse.Namespace) -> int:
     print(f"{report.articles} articles, {report.chunks} chunks in {assistant.index_dir}; "
           f"embedded {report.encoded_texts} new texts, reused {report.reused_articles} unchanged articles"
           f"{' (rebuilt: the old index did not match)' if report.rebuilt else ''}.")
+    copies = assistant.loaded.collection.groups()
+    if copies:
+        print(f"{len(copies)} {'story is' if len(copies) == 1 else 'stories are'} in more than one copy "
+              f"({sum(len(g) for g in copies)} articles); each is shown once, the others listed as also in.")
     return 0
 
 
 def _chat(args: argparse.Namespace, whole_program: bool = False) -> int:
     """`whole_program`: `assistant` itself (not main() called by other code) in a terminal, so the chat may
     run in a child process that gives the terminal back at once on quit (tui/quick_exit.py)."""
+    flt = _filter(args)  # a bad date is exit 2 before the UI opens
     try:
         from .tui.app import run
     except ImportError as exc:
         print(f"assistant: the chat UI is not available ({exc}); `pip install textual`", file=sys.stderr)
         return 2
     detach = whole_program and sys.stdin.isatty() and sys.stdout.isatty()
-    return int(run(corpus=args.corpus, index=args.index, history=not args.no_history, detach=detach))
+    return int(run(corpus=args.corpus, index=args.index, history=not args.no_history, detach=detach,
+                   **({"filter": flt} if flt.active else {})))
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -81,7 +81,7 @@ class Conversations:
         A turn the history cannot record is still answered (and logged): losing the answer would be worse."""
         key, opened = self._get(conversation)
         with opened.lock:
-            answer = opened.session.ask(question)
+            answer = opened.session.ask(question, **(filters or {}))
             if self.history is not None:
                 try:
                     self.history.add(key, answer, filters=filters, corpus=_corpus(self.assistant.corpus),

@@ -81,28 +81,37 @@ def build(assistant: Assistant, history: History | None = None) -> MCPServer[Any
     """The MCP server with its three tools; loading starts now."""
     from mcp.server.mcpserver import MCPServer
 
+    from ..filters import parse_filter
+
     loader = _Loader(assistant)
     conversations = Conversations(assistant, history, front="mcp")
     server: MCPServer[Any] = MCPServer("assistant", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool(title="Ask the articles")
-    def ask(question: str, conversation: str | None = None) -> dict[str, Any]:
+    def ask(question: str, conversation: str | None = None, since: str | None = None, until: str | None = None,
+            sources: list[str] | None = None) -> dict[str, Any]:
         """Answer a question with sentences quoted verbatim from the news articles, each with its citation
-        (source file, title, character span), or found=false with the reason when they hold no answer.
-        Give `conversation` (the id an earlier answer returned) to ask a follow-up."""
+        (source file, title, character span, date, outlet), or found=false with the reason when they hold
+        no answer. Give `conversation` (the id an earlier answer returned) to ask a follow-up. `since` and
+        `until` (YYYY-MM-DD, YYYY-MM or YYYY) and `sources` (outlets, sites or file globs) search only
+        those articles."""
         with _told():
             loader.ready()
-            key, answer = conversations.ask(question, conversation)
+            filters = parse_filter(since, until, sources).arguments()
+            key, answer = conversations.ask(question, conversation, filters)
         return answer.to_dict() | {"conversation": key}
 
     @server.tool(title="Search the articles")
-    def search(question: str, k: int = 5) -> dict[str, Any]:
+    def search(question: str, k: int = 5, since: str | None = None, until: str | None = None,
+               sources: list[str] | None = None) -> dict[str, Any]:
         """The k passages of the articles that best match the question, with the fused score and its
-        dense (cosine) and BM25 parts. For finding material; `ask` picks and quotes the answer."""
+        dense (cosine) and BM25 parts. For finding material; `ask` picks and quotes the answer. The
+        filters are those of `ask`."""
         with _told():
             if not 1 <= k <= 100:
                 raise AssistantError("k must be between 1 and 100")
-            hits = loader.ready().search(question, k=k)
+            filters = parse_filter(since, until, sources).arguments()
+            hits = loader.ready().search(question, k=k, **filters)
         return {"question": question, "hits": [h.to_dict() for h in hits]}
 
     @server.tool(title="Read an article")

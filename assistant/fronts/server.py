@@ -27,6 +27,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -68,7 +69,25 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 # ---- request bodies -----------------------------------------------------------------------------------
 
-class AskBody(BaseModel):
+class Filtered(BaseModel):
+    """The filters of `assistant ask --since/--until/--source`, applied before ranking."""
+
+    since: str | None = Field(None, description="only articles published on or after this day (YYYY-MM-DD, "
+                                                "YYYY-MM or YYYY); undated articles are left out",
+                              examples=["2022-06-01"])
+    until: str | None = Field(None, description="only articles published on or before this day (YYYY-MM: to "
+                                                "the month's end)")
+    sources: list[str] | None = Field(None, description="only articles from these outlets, sites or file globs",
+                                      examples=[["cnn.com"]])
+
+    def filter_arguments(self) -> dict[str, Any]:
+        """The filter as `Assistant.ask` takes it; a bad date raises FilterError (a 400)."""
+        from ..filters import parse_filter
+
+        return parse_filter(self.since, self.until, self.sources).arguments()
+
+
+class AskBody(Filtered):
     """A question; `conversation` (an id a previous answer returned) makes it a follow-up."""
 
     model_config = ConfigDict(extra="forbid")
@@ -77,7 +96,7 @@ class AskBody(BaseModel):
                                                        "answer); without it a new conversation starts")
 
 
-class SearchBody(BaseModel):
+class SearchBody(Filtered):
     """A query for the retriever: the best passages and their scores, no answer selection."""
 
     model_config = ConfigDict(extra="forbid")
@@ -299,13 +318,15 @@ def create_app(service: Service) -> FastAPI:
         """The answer (`found`, `answer`, `citations`, `confidence`, `reason`, `standalone_query`) and the
         `conversation` id; send it back with the next question to ask a follow-up ("What about China?")."""
         service.wait_ready()
-        key, answer = await service.run(service.conversations.ask, body.question, body.conversation)
+        filters = body.filter_arguments()
+        key, answer = await service.run(service.conversations.ask, body.question, body.conversation, filters)
         return answer.to_dict() | {"conversation": key}
 
     @app.post("/search", summary="The best-matching passages and their scores")
     async def search(body: SearchBody) -> dict[str, Any]:
         service.wait_ready()
-        hits = await service.run(service.assistant.search, body.question, body.k)
+        filters = body.filter_arguments()
+        hits = await service.run(partial(service.assistant.search, body.question, body.k, **filters))
         return {"question": body.question, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/articles", summary="Every indexed article (without its text)")

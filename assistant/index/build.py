@@ -106,6 +106,7 @@ def scan(corpus: Path, known: dict[str, FileRecord], earlier: Scan | None = None
         else:
             record = _read(corpus, path, rel, st, old, read)
         records[rel] = record
+        skipped.extend(record.warnings)
         if record.skipped:
             skipped.append(f"{rel}: skipped, {record.skipped}")
             if rel in read or old is None or old.skipped != record.skipped or old.sha256 != record.sha256:
@@ -124,13 +125,16 @@ def _read(corpus: Path, path: Path, rel: str, st: os.stat_result, old: FileRecor
         if not path.is_symlink():
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
             if old is not None and old.sha256 == sha:
-                return FileRecord(st.st_size, st.st_mtime_ns, sha, old.sources, old.skipped)
-        articles = read_file(corpus, path)
+                return FileRecord(st.st_size, st.st_mtime_ns, sha, old.sources, old.skipped, old.warnings)
+        notes: list[str] = []
+        articles = read_file(corpus, path, notes)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return FileRecord(st.st_size, st.st_mtime_ns, sha, (), reason)
     read[rel] = articles
-    return FileRecord(st.st_size, st.st_mtime_ns, sha, tuple(a.source for a in articles))
+    for note in notes:
+        log.warning("%s", note)
+    return FileRecord(st.st_size, st.st_mtime_ns, sha, tuple(a.source for a in articles), warnings=tuple(notes))
 
 
 # Opening -------------------------------------------------------------------------------------------

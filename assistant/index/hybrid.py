@@ -22,11 +22,16 @@ class HybridRetriever:
         self.lexical = lexical
         self.settings = settings
 
-    def search(self, query_vector: np.ndarray, query_tokens: list[str], k: int, mode: str = "hybrid") -> list[Hit]:
-        """The best `k` chunks. mode "dense" or "bm25" ranks by one side alone (for benchmarks)."""
+    def search(self, query_vector: np.ndarray, query_tokens: list[str], k: int, mode: str = "hybrid",
+               allowed: np.ndarray | None = None) -> list[Hit]:
+        """The best `k` chunks. mode "dense" or "bm25" ranks by one side alone (for benchmarks).
+
+        `allowed` (sorted int64 chunk rows, or None for all): both retrievers rank only inside it."""
+        if allowed is not None and not len(allowed):
+            return []
         depth = max(k, self.settings.candidates)
-        d_ids, d_scores = self.dense.search(query_vector, depth) if mode != "bm25" else ((), ())
-        b_ids, b_scores = self.lexical.search(query_tokens, depth) if mode != "dense" else ((), ())
+        d_ids, d_scores = self.dense.search(query_vector, depth, allowed) if mode != "bm25" else ((), ())
+        b_ids, b_scores = self.lexical.search(query_tokens, depth, allowed) if mode != "dense" else ((), ())
         dense = {int(i): float(s) for i, s in zip(d_ids, d_scores, strict=True)}
         bm25 = {int(i): float(s) for i, s in zip(b_ids, b_scores, strict=True)}
         d_rank = {doc: r for r, doc in enumerate(dense, start=1)}

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..config import StoreSettings
 from ..errors import IndexLockedError, IndexStoreError
-from ..types import Article, Chunk
+from ..types import Article, ArticleInfo, Chunk
 from .dense import Ann, VectorPart, read_quantized
 from .lexical import PostingsPart
 from .segment import Part, Segment, SegmentError, check_file
@@ -64,14 +64,16 @@ class FileRecord:
     sha256: str
     sources: tuple[str, ...]  # the articles it produced (one for .txt/.md, many for a feed or export)
     skipped: str | None = None  # why it gave no article, shown again on every open
+    warnings: tuple[str, ...] = ()  # what was read but not usable (a broken line of an export), likewise
 
     def to_json(self) -> list[Any]:
-        return [self.size, self.mtime_ns, self.sha256, list(self.sources), self.skipped]
+        return [self.size, self.mtime_ns, self.sha256, list(self.sources), self.skipped, list(self.warnings)]
 
     @classmethod
     def from_json(cls, row: list[Any]) -> FileRecord:
-        size, mtime_ns, sha, sources, skipped = row
-        return cls(int(size), int(mtime_ns), str(sha), tuple(str(s) for s in sources), skipped)
+        size, mtime_ns, sha, sources, skipped, *rest = row
+        warnings = tuple(str(w) for w in rest[0]) if rest else ()
+        return cls(int(size), int(mtime_ns), str(sha), tuple(str(s) for s in sources), skipped, warnings)
 
 
 @dataclass
@@ -162,6 +164,21 @@ class StoredIndex:
     def sha(self, source: str) -> str:
         segment, row = self.where(source)
         return segment.sha(row)
+
+    def info(self, source: str) -> ArticleInfo:
+        """The article's metadata without reading its text."""
+        segment, row = self.where(source)
+        meta = json.loads(segment.meta(row).decode("utf-8"))
+        return ArticleInfo(source, meta.get("title") or source, meta.get("date"), meta.get("outlet"), meta.get("url"),
+                           meta.get("author"))
+
+    def chunk_ids(self, source: str) -> np.ndarray:
+        """The chunk ids of one article, in order (an article's chunks are consecutive live rows)."""
+        si, row = self._where[source]
+        segment = self.segments[si]
+        first, count = int(segment.articles[row, 0]), int(segment.articles[row, 1])
+        start = self._chunks[si].id(first) if count else 0
+        return np.arange(start, start + count, dtype=np.int64)
 
     def article_data(self, source: str) -> dict[str, Any]:
         segment, row = self.where(source)

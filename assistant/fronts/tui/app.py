@@ -34,9 +34,12 @@ from textual.worker import get_current_worker
 from ...config import DEFAULT_CORPUS, UI_SWITCH_INTERVAL_S, default_index
 from ...conversation import Session
 from ...core import Assistant
-from ...errors import AssistantError, HistoryError, IndexLockedError, IndexStoreError
+from ...errors import AssistantError, FilterError, HistoryError, IndexLockedError, IndexStoreError
+from ...filters import Filter, parse_filter
 from ...history import Conversation, History, SavedTurn, new_id, to_markdown
 from ...types import Answer, Article, Citation, IndexReport
+from ..labels import copies, published
+from .filters import FilterBar, FilterScreen
 from .history_screens import ExportScreen, PastScreen, SearchScreen
 from .widgets import ArticleView, ChatLog, CitationLink, QuestionInput, Turn, display_line, plain_answer
 
@@ -46,6 +49,7 @@ KEYS = (
     ("Shift+Tab, Enter", "go to the latest source and open it (or click it)"),
     ("Ctrl+O", "open the first source of the last answer"),
     ("F2", "browse all articles"),
+    ("F3 / F4", "search only some dates or outlets / clear that filter"),
     ("Escape", "cancel the running question / go back"),
     ("Ctrl+L", "clear the chat and start a new conversation"),
     ("Ctrl+Y", "copy the last answer with its sources"),
@@ -91,6 +95,12 @@ class ReaderScreen(Screen[None]):
             where += f"  ·  quote at characters {self.citation.start}–{self.citation.end}"
         yield Header()
         yield Static(Content(display_line(self.article.title)), id="reader-title")
+        about = [published(self.article.outlet, self.article.date, " · "), self.article.author or "",
+                 self.article.url or ""]
+        if any(about):  # a plain .txt article has none: its header stays as it was
+            yield Static(Content(display_line("  ·  ".join(a for a in about if a))), id="reader-meta")
+        if self.citation is not None and self.citation.also_in:
+            yield Static(Content(display_line(f"Also in: {copies(self.citation.also_in)}")), id="reader-copies")
         yield Static(Content(where), id="reader-source")
         span = (self.citation.start, self.citation.end) if self.citation is not None else None
         yield ArticleView(self.article, span)
@@ -116,7 +126,8 @@ class ArticlesScreen(Screen[None]):
         yield OptionList(
             *(
                 Option(Content.assemble((display_line(a.title), "bold"), "\n",
-                                        (display_line(a.source), "$text-muted")), id=str(n))
+                                        (display_line(" · ".join(x for x in (published(a.outlet, a.date), a.source)
+                                                                  if x)), "$text-muted")), id=str(n))
                 for n, a in enumerate(self.articles)
             ),
             id="articles",
@@ -148,6 +159,8 @@ class AssistantApp(App[None]):
         Binding("ctrl+y", "copy", "Copy"),
         Binding("ctrl+o", "open_source", "Source"),
         Binding("f2", "articles", "Articles"),
+        Binding("f3", "set_filter", "Filter"),
+        Binding("f4", "clear_filter", "Clear filter"),
         Binding("ctrl+t", "toggle_theme", "Theme"),
     ]
 
@@ -160,10 +173,12 @@ class AssistantApp(App[None]):
         history: History | None = None,
         quit_at_once: bool = False,
         on_quit: Callable[[int], None] | None = None,
+        filter: Filter | None = None,
     ) -> None:
         super().__init__()
         self.quit_at_once = quit_at_once  # set by run(): Ctrl+Q ends the process itself (see action_quit)
         self.on_quit = on_quit  # told the exit status once the terminal is restored (quick_exit.run_in_child)
+        self.filter = filter or Filter()  # every question is asked under it; the filter bar shows it
         self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index)
         self.session: Session = self.assistant.session()
         self.history = history  # None: nothing is saved (--no-history)
@@ -174,6 +189,8 @@ class AssistantApp(App[None]):
         self.report: IndexReport | None = None
         self._waiting: deque[Turn] = deque()
         self._current: Turn | None = None
+        self._metadata: bool | None = None  # whether the articles have dates or outlets, once loaded
+        self._filter_bar = FilterBar(id="filter-bar")  # kept: the filter may change while the reader is open
 
     # ---- layout -------------------------------------------------------------------------------------
 
@@ -181,12 +198,14 @@ class AssistantApp(App[None]):
         yield Header()
         with ChatLog(id="chat"):
             yield Static(self._welcome(), id="welcome")
+        yield self._filter_bar
         yield Static(Content("Loading the articles and the model…"), id="status", classes="loading")
         yield QuestionInput(placeholder="Ask a question about the articles, then press Enter", id="question")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = display_line(self.assistant.corpus.name)
+        self._filter_bar.show_filter(self.filter)
         self._load()
 
     def _welcome(self) -> Content:
@@ -194,8 +213,16 @@ class AssistantApp(App[None]):
         return Content.assemble(
             ("Ask about ", "$text-muted"), (f"{count} in {display_line(self.assistant.corpus.name)}/", "bold"),
             ("\nEvery answer is quoted word for word from them, with its source; when they hold no answer, "
-             "you are told so.\nF2 lists the articles; F1 shows the keys.", "$text-muted"),
+             "you are told so.\nF2 lists the articles; " + ("F3 searches only some dates or outlets; "
+                                                            if self._has_metadata() else "")
+             + "F1 shows the keys.", "$text-muted"),
         )
+
+    def _has_metadata(self) -> bool:
+        """Do the articles carry dates or outlets (so filtering by them means something)?"""
+        if self._metadata is None and self.state == "ready":
+            self._metadata = any(a.date or a.outlet for a in self.assistant.articles())
+        return bool(self._metadata)
 
     def _status(self, text: str, kind: str) -> None:
         """Show one status line; error text carries paths and messages from outside, so it is made safe here."""
@@ -244,6 +271,7 @@ class AssistantApp(App[None]):
         self.state = "ready"
         self.report = report
         self.query_one("#welcome", Static).update(self._welcome())
+        self.refresh_bindings()
         self._status_ready()
         for warning in report.skipped:
             self.notify(display_line(warning), title="Skipped a file", severity="warning")
@@ -286,7 +314,7 @@ class AssistantApp(App[None]):
         box.value = ""
         self.query_one("#welcome").display = False
         waiting = "Waiting for the model to load…" if self.state == "loading" else "Searching the articles…"
-        turn = Turn(question, waiting)
+        turn = Turn(question, waiting, self.filter)
         chat = self.query_one(ChatLog)
         chat.mount(turn)
         chat.follow()
@@ -315,7 +343,7 @@ class AssistantApp(App[None]):
         worker = get_current_worker()
         with self._computing():
             try:
-                answer = session.ask(turn.question)
+                answer = session.ask(turn.question, **turn.filter.arguments())
             except AssistantError as exc:
                 self._from_thread(self._failed, turn, str(exc))
             except Exception as exc:
@@ -324,15 +352,16 @@ class AssistantApp(App[None]):
                 if worker.is_cancelled:  # cancelled: the conversation should not remember it either
                     session.forget(answer)
                     return
-                unsaved = self._save(conversation, answer)
+                unsaved = self._save(conversation, answer, turn.filter)
                 self._from_thread(self._answered, turn, answer, unsaved)
 
-    def _save(self, conversation: str, answer: Answer) -> str | None:
+    def _save(self, conversation: str, answer: Answer, flt: Filter) -> str | None:
         """Record one turn (in the worker's thread: the file may be slow or locked); why it failed, or None."""
         if self.history is None:
             return None
         try:
-            self.history.add(conversation, answer, corpus=str(self.assistant.corpus.resolve()), front="chat")
+            self.history.add(conversation, answer, filters=flt.arguments(),
+                             corpus=str(self.assistant.corpus.resolve()), front="chat")
         except HistoryError as exc:
             return str(exc)
         return None
@@ -380,6 +409,10 @@ class AssistantApp(App[None]):
             return on_chat and last is not None and bool(last.citations)
         if action == "articles":
             return self.state == "ready"
+        if action == "set_filter":  # in the footer once the articles have dates or outlets to filter by
+            return on_chat and (self.filter.active or self._has_metadata())
+        if action == "clear_filter":
+            return on_chat and self.filter.active
         return True
 
     def action_cancel(self) -> None:
@@ -583,6 +616,34 @@ class AssistantApp(App[None]):
             os._exit(self.return_code or 0)
         self.exit()
 
+    def action_set_filter(self) -> None:
+        """Open the filter dialog; what it returns becomes the filter of the next questions."""
+        def chosen(flt: Filter | None) -> None:
+            if flt is not None:
+                self.apply_filter(flt)
+
+        self.push_screen(FilterScreen(self.filter), chosen)
+
+    def action_clear_filter(self) -> None:
+        """Search all articles again."""
+        self.apply_filter(Filter())
+
+    def apply_filter(self, flt: Filter | None = None, *, since: str | None = None, until: str | None = None,
+                     sources: str | list[str] | None = None) -> bool:
+        """Set the filter (a Filter, or its parts as typed); False, with a notice, if a date is not one."""
+        if flt is None:
+            try:
+                flt = parse_filter(since, until, sources)
+            except FilterError as exc:
+                self.notify(display_line(str(exc)), title="Filter not changed", severity="error")
+                return False
+        self.filter = flt
+        self._filter_bar.show_filter(flt)
+        self.refresh_bindings()
+        self.notify(f"Searching {display_line(flt.describe())}" if flt.active else "Searching all articles",
+                    timeout=3)
+        return True
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -598,7 +659,8 @@ def show_reading(turn: Turn, answer: Answer) -> None:
         turn.mount(Static(line, classes="read-as"), after=turn.query_one(".question"))
 
 
-def run(corpus: Path, index: Path | None = None, history: bool = True, detach: bool = False) -> int:
+def run(corpus: Path, index: Path | None = None, history: bool = True, detach: bool = False,
+        filter: Filter | None = None) -> int:
     """Entry point of `assistant` / `assistant chat`: run the app until the user quits.
 
     `index` None: the corpus's own index (`config.default_index`), so the shipped one is never overwritten.
@@ -606,18 +668,19 @@ def run(corpus: Path, index: Path | None = None, history: bool = True, detach: b
     waited for (its thread cannot be interrupted, and the interpreter would join it); every saved turn is
     already committed, so nothing is lost. `detach` (the `assistant` program in a terminal): the app runs
     in a forked child and the shell gets its prompt back before the model's memory is freed
-    (`quick_exit`)."""
+    (`quick_exit`). `filter`: the filter questions start under (`assistant --since 2022-06`)."""
     if detach:
         from .quick_exit import run_in_child
 
-        return run_in_child(lambda done: _run(corpus, index, history, done))
-    return _run(corpus, index, history, None)
+        return run_in_child(lambda done: _run(corpus, index, history, done, filter))
+    return _run(corpus, index, history, None, filter)
 
 
-def _run(corpus: Path, index: Path | None, history: bool, done: Callable[[int], None] | None) -> int:
+def _run(corpus: Path, index: Path | None, history: bool, done: Callable[[int], None] | None,
+         filter: Filter | None = None) -> int:
     sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     app = AssistantApp(corpus=corpus, index=index, history=History() if history else None, quit_at_once=True,
-                       on_quit=done)
+                       on_quit=done, filter=filter)
     loop = asyncio.new_event_loop()
     app.run(loop=loop)
     code = app.return_code or 0

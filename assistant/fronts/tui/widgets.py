@@ -26,7 +26,9 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
+from ...filters import Filter
 from ...types import Answer, Article, Citation
+from ..labels import copies, published
 
 MARKER = "bold $accent"
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -67,6 +69,14 @@ def plain_answer(answer: Answer) -> str:
         f"[{n}] {c.title} — {c.source} (chars {c.start}-{c.end})" for n, c in enumerate(answer.citations, start=1)
     )
     return f"Q: {answer.question}\n{quotes}\n\n{sources}"
+
+
+def _dates_note(answer: Answer) -> list[str]:
+    """A line under the sources when quotes of different dates disagree (both are shown)."""
+    numbers = [f"[{n}]" for n, c in enumerate(answer.citations, start=1) if c.disagrees]
+    if len(numbers) < 2:
+        return []
+    return [f"{' and '.join(numbers)} are from articles of different dates and disagree; both are quoted."]
 
 
 class QuestionInput(Input):
@@ -135,12 +145,16 @@ class CitationLink(Static, can_focus=True):
             self.citation = citation
 
     def __init__(self, number: int, citation: Citation) -> None:
-        label = Content.assemble(
-            (f"[{number}] ", MARKER),
-            (display_line(citation.title), "bold"),
-            "  ",
-            (display_line(citation.source), "$text-muted"),
-        )
+        where = published(citation.outlet, citation.date, " · ")
+        parts: list[str | tuple[str, str]] = [(f"[{number}] ", MARKER), (display_line(citation.title), "bold")]
+        if where:  # "The Daily Ledger · 2022-06-14"
+            parts.append(("  " + display_line(where), "$text-primary"))
+        if citation.newest:
+            parts.append((" (newest)", "bold $text-success"))
+        parts += ["  ", (display_line(citation.source), "$text-muted")]
+        if citation.also_in:
+            parts.append(("\n    also in: " + display_line(copies(citation.also_in)), "$text-muted"))
+        label = Content.assemble(*parts)
         super().__init__(label, classes="citation")
         self.number = number
         self.citation = citation
@@ -157,15 +171,19 @@ class CitationLink(Static, can_focus=True):
 class Turn(Vertical):
     """One question and, once it is known, its answer (or why there is none)."""
 
-    def __init__(self, question: str, waiting_for: str) -> None:
+    def __init__(self, question: str, waiting_for: str, filter: Filter | None = None) -> None:
         super().__init__(classes="turn")
         self.question = question
+        self.filter = filter or Filter()  # what the question searched (the filter when it was asked)
         self.answer: Answer | None = None
         self.state = "pending"  # pending, answered, no-answer, error, cancelled
         self._waiting_for = waiting_for
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("You  ", "bold $primary"), display_line(self.question)), classes="question")
+        parts: list[str | tuple[str, str]] = [("You  ", "bold $primary"), display_line(self.question)]
+        if self.filter.active:  # what this question searched, even after the filter is changed
+            parts.append((f"   ({display_line(self.filter.describe())})", "$text-muted"))
+        yield Static(Content.assemble(*parts), classes="question")
         yield Static(Content(self._waiting_for), classes="reply pending")
 
     def _replace_reply(self, *widgets: Static | Vertical) -> None:
@@ -202,6 +220,7 @@ class Turn(Vertical):
                 Static(Content.assemble(*parts), classes="quote"),
                 Static(Content("Sources"), classes="sources-label"),
                 *(CitationLink(n, c) for n, c in enumerate(answer.citations, start=1)),
+                *(Static(Content(display_line(note)), classes="dates-note") for note in _dates_note(answer)),
                 Static(cue, classes="confidence"),
                 classes="reply answer",
             )

@@ -1,0 +1,153 @@
+"""The indexed articles as a news collection: each article's chunk rows, its copies, and what a filter allows.
+
+A question searches the chunk rows that `allowed(filter)` returns: the rows of the articles the filter
+matches, with each group of copies (index/duplicates.py) reduced to one article, the earliest dated
+match, else the first by name. The others are listed as that article's `also_in`, never ranked beside it,
+so five syndicated copies of a story cannot fill the five best passages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .config import DuplicateSettings
+from .filters import Filter
+from .index.duplicates import body_text, canonical_order, groups, signature
+from .types import Article, Chunk, Copy, Described
+
+if TYPE_CHECKING:
+    from .index.build import Annotate
+    from .index.store import StoredIndex
+
+log = logging.getLogger(__name__)
+
+SIGNATURE = "minhash"  # the per-article array the build stores (index/segment.py extras)
+NO_FILTER = Filter()
+_CACHED_FILTERS = 16  # allowed rows of the last filters used (a chat asks many questions under one)
+_SHOWN_OUTLETS = 6  # how many outlets a "nothing matches" message lists
+
+
+class Collection:
+    """Articles' metadata, their chunk rows and their groups of copies; safe to share between threads."""
+
+    def __init__(self, articles: Mapping[str, Described], rows: Mapping[str, np.ndarray],
+                 copies: Sequence[Sequence[str]] = ()) -> None:
+        self.articles = articles
+        self._rows = rows
+        self._group: dict[str, tuple[str, ...]] = {}
+        for members in copies:
+            group = tuple(sorted(m for m in members if m in articles))
+            if len(group) > 1:
+                for source in group:
+                    self._group[source] = group
+        self._cache: OrderedDict[Filter, np.ndarray | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, articles: Mapping[str, Article], chunks: Sequence[Chunk],
+              settings: DuplicateSettings) -> Collection:
+        """The collection of these articles and chunks, with its copies found now from their texts."""
+        rows: dict[str, list[int]] = {}
+        for chunk in chunks:
+            rows.setdefault(chunk.source, []).append(chunk.id)
+        names = sorted(articles)
+        signed = np.stack([signature(body_text(articles[n]), settings) for n in names]) if names else None
+        return cls(articles, {s: np.asarray(r, dtype=np.int64) for s, r in rows.items()},
+                   _copies(names, signed, settings))
+
+    @classmethod
+    def of_index(cls, stored: StoredIndex, settings: DuplicateSettings) -> Collection:
+        """The collection of an opened index: metadata and chunk rows read from it, copies grouped from the
+        signatures its build stored (`copies_annotator`); an article indexed without one is signed now."""
+        names = sorted(stored.sources())
+        infos = {n: stored.info(n) for n in names}
+        rows = {n: stored.chunk_ids(n) for n in names}
+        signed_names, signed = stored.article_array(SIGNATURE)
+        have = dict(zip(signed_names, signed, strict=True)) if len(signed_names) else {}
+        missing = [n for n in names if n not in have]
+        if missing and len(names) > 1:
+            log.info("signing %d articles indexed without a MinHash signature", len(missing))
+            have.update({n: signature(body_text(stored.article(n)), settings) for n in missing})
+        matrix = np.stack([have[n] for n in names]) if len(names) > 1 else None
+        return cls(infos, rows, _copies(names, matrix, settings))
+
+    def copies_of(self, source: str) -> tuple[Copy, ...]:
+        """The other copies of this article's story, earliest first (empty for a story told once)."""
+        others = [self.articles[s] for s in self._group.get(source, ()) if s != source]
+        others.sort(key=canonical_order)
+        return tuple(Copy(a.source, a.title, a.outlet, a.date) for a in others)
+
+    def groups(self) -> list[tuple[str, ...]]:
+        """Every group of copies, by source."""
+        return sorted(set(self._group.values()))
+
+    def matching(self, flt: Filter) -> list[Described]:
+        return [a for a in self.articles.values() if flt.matches(a)]
+
+    def shown(self, flt: Filter) -> list[str]:
+        """The articles a question under `flt` may quote: one per group of copies, by source."""
+        chosen: list[str] = []
+        seen: set[tuple[str, ...]] = set()
+        for article in sorted(self.matching(flt) if flt.active else self.articles.values(), key=canonical_order):
+            group = self._group.get(article.source)
+            if group is not None:
+                if group in seen:  # an earlier match of this group is shown
+                    continue
+                seen.add(group)
+            chosen.append(article.source)
+        return sorted(chosen)
+
+    def allowed(self, flt: Filter = NO_FILTER) -> np.ndarray | None:
+        """The sorted chunk rows a question under `flt` ranks, or None when that is every row."""
+        if not flt.active and not self._group:
+            return None
+        with self._lock:
+            if flt in self._cache:
+                self._cache.move_to_end(flt)
+                return self._cache[flt]
+        pieces = [self._rows[s] for s in self.shown(flt) if s in self._rows]
+        rows = np.sort(np.concatenate(pieces)) if pieces else np.zeros(0, dtype=np.int64)
+        with self._lock:
+            self._cache[flt] = rows
+            while len(self._cache) > _CACHED_FILTERS:
+                self._cache.popitem(last=False)
+        return rows
+
+    def why_empty(self, flt: Filter) -> str:
+        """Why no article matches `flt`, in words (the reason of an answer that finds nothing)."""
+        articles = list(self.articles.values())
+        if flt.sources and not any(flt.matches_sources(a) for a in articles):
+            outlets = sorted({a.outlet for a in articles if a.outlet})
+            listed = ", ".join(outlets[:_SHOWN_OUTLETS]) + (", …" if len(outlets) > _SHOWN_OUTLETS else "")
+            reason = (f"no article is from {' or '.join(flt.sources)} (no outlet, site or file matches; "
+                      + (f"the outlets are {listed})" if outlets else "no article names its outlet)"))
+        else:
+            reason = f"no article is {flt.describe()}"
+        undated = sum(a.date is None for a in articles)
+        if flt.dated and undated:
+            have = "has" if undated == 1 else "have"
+            reason += (f"; {undated} of the {len(articles)} articles {have} no date, and an article without a date "
+                       "is outside any date filter")
+        return reason
+
+
+def _copies(names: list[str], signatures: np.ndarray | None, settings: DuplicateSettings) -> list[list[str]]:
+    if signatures is None or len(names) < 2:
+        return []
+    return [[names[i] for i in members] for members in groups(signatures, settings)]
+
+
+def copies_annotator(settings: DuplicateSettings) -> Annotate:
+    """What the build stores per article for finding copies: its MinHash signature, computed once when
+    the article is new or changed (opening the index only groups the stored signatures)."""
+
+    def annotate(article: Article) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        return {SIGNATURE: signature(body_text(article), settings)}, {}
+
+    return annotate
