@@ -20,6 +20,7 @@ from conftest import SEEDS, FakeEncoder, assert_citation_contract
 
 from assistant import Assistant, IndexLockedError, Settings
 from assistant.chunking import chunk_article
+from assistant.collection import copies_annotator
 from assistant.config import StoreSettings
 from assistant.index import store
 from assistant.index.build import open_index
@@ -291,5 +292,6 @@ def test_ctrl_c_keeps_the_finished_batches_says_how_to_resume_and_exits_130(tmp_
     kept = _batches(index, key.name)
     assert kept and not (index / store.MANIFEST).exists()
     encoder = FakeEncoder()
-    stored, _, _ = open_index(corpus, index, Settings(store=StoreSettings(batch_texts=40)), encoder)
+    settings = Settings(store=StoreSettings(batch_texts=40))  # resumed as `assistant index` resumes it, signatures too
+    stored, _, _ = open_index(corpus, index, settings, encoder, annotate=copies_annotator(settings.duplicates))
     assert encoder.encoded_texts == stored.n_chunks + stored.n_sentences - sum(b.n_chunks + b.n_sentences for b in kept)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def terminal(tmp_path: Path, seeds_index: Path) -> Iterator[tuple[Terminal, Path
     app = shlex.join([sys.executable, "-m", "assistant", "--corpus", str(SEEDS), "--index", str(seeds_index)])
     # bash writes the time as soon as the app's process is gone; then the window stays for the test to read
     command = f"bash -c {shlex.quote(f'{app}; echo $EPOCHREALTIME > {ended}; sleep 60')}"
-    term = Terminal(f"assistant-test-{os.getpid()}", command)
+    # A server socket of its own per test: a new session on the socket of a server still shutting down
+    # after the previous test's kill-server fails with "server exited unexpectedly".
+    term = Terminal(f"assistant-test-{os.getpid()}-{uuid.uuid4().hex[:8]}", command)
     try:
         yield term, ended
     finally:
