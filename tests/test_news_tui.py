@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from test_tui import SIZE, ask, opened_reader, ready, shown, wait_until
+from test_tui_history import palette
 from textual.widgets import Input, Static
 
 from assistant import Assistant
@@ -102,3 +103,18 @@ async def test_a_bad_date_in_the_dialog_is_said_and_nothing_changes(news: Assist
         none = await ask(pilot, MAYOR)
         assert none.state == "no-answer" and none.answer is not None
         assert none.answer.reason.startswith("no article is from cnn.com")
+
+
+async def test_the_filter_is_set_and_cleared_from_the_command_palette(news: Assistant) -> None:
+    app = AssistantApp(news)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await palette(pilot, "set a filter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterScreen))
+        app.screen.query_one("#filter-sources", Input).value = "Metro Dispatch"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FilterScreen))
+        assert app.filter == Filter(sources=("Metro Dispatch",))
+        assert "Filter from Metro Dispatch" in shown(app.query_one(FilterBar))
+        await palette(pilot, "clear the filter")
+        assert app.filter == Filter() and not app.query_one(FilterBar).display

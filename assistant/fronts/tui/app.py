@@ -555,6 +555,11 @@ class AssistantApp(App[None]):
         yield SystemCommand("Export this conversation", "Write it to Markdown with every quote and citation",
                             self.action_export)
         yield SystemCommand("Browse the articles", "List every indexed article and read one", self.action_articles)
+        yield SystemCommand("Set a filter", "Search only articles of some dates or outlets (F3)",
+                            self.action_set_filter)
+        if self.filter.active:
+            yield SystemCommand("Clear the filter", f"Search all articles, not only {self.filter.describe()} (F4)",
+                                self.action_clear_filter)
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command
