@@ -58,7 +58,14 @@ async def test_tools_over_stdio(seeds_index: Path, private_history: Path) -> Non
         hits = structured(await client.call_tool("search", {"question": "Tajik army exercises", "k": 3}))
         assert len(hits["hits"]) == 3 and hits["hits"][0]["source"] == "004_eef8e3a72f05d887.txt"
 
+        # filters, as `assistant ask --source/--since` (the seeds have no dates: a date filter leaves nothing)
+        only = structured(await client.call_tool("search", {"question": "Taliban", "k": 3, "sources": ["001_*"]}))
+        assert only["hits"] and {h["source"][:4] for h in only["hits"]} == {"001_"}
+        dated = structured(await client.call_tool("ask", {"question": RUSSIA, "since": "2022-01"}))
+        assert not dated["found"] and "no date" in dated["reason"]
+
         for name, arguments, message in (("ask", {"question": "  "}, "question is empty"),
+                                         ("ask", {"question": RUSSIA, "since": "2022-13"}, "not a date"),
                                          ("read_article", {"source": "nope.txt"}, "no article"),
                                          ("read_article", {"source": citation["source"], "start": 5, "end": 1},
                                           "start and end"),

@@ -116,6 +116,24 @@ def test_ask_search_articles_health_and_docs(assistant: Assistant) -> None:
             client.get("/openapi.json").json()["paths"])
 
 
+def test_filters_in_ask_and_search_bodies(news: Assistant) -> None:
+    """since/until/sources in a body are the CLI's --since/--until/--source: ranked inside, before top-k."""
+    mayor = "Who is the mayor of Fenwick?"
+    with served(news) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
+        wait_ready(client)
+        later = client.post("/ask", json={"question": mayor, "since": "2023-01"}).json()
+        earlier = client.post("/ask", json={"question": mayor, "until": "2021-12"}).json()
+        assert "Mayor Tomas Reyes" in later["answer"] and "Mayor Ellen Park" in earlier["answer"]
+        assert without_id(later) == as_json(news.ask(mayor, since="2023-01")) | {
+            "filter": {"since": "2023-01-01", "until": None, "sources": []}}  # as `ask --json --since` prints it
+        hits = client.post("/search", json={"question": "storm power", "k": 5, "sources": ["Valley Gazette"]}).json()
+        assert hits["hits"] and {h["outlet"] for h in hits["hits"]} == {"Valley Gazette"}
+        nothing = client.post("/ask", json={"question": mayor, "sources": ["cnn.com"]}).json()
+        assert not nothing["found"] and nothing["reason"].startswith("no article is from cnn.com")
+        bad = client.post("/ask", json={"question": mayor, "since": "2022-07", "until": "2022-06"})
+        assert bad.status_code == 400 and "since" in error_of(bad)
+
+
 async def test_twenty_concurrent_asks_are_answered_correctly(assistant: Assistant) -> None:
     """20 clients at once (more than the workers, fewer than the queue): each gets its own question's
     answer, the same as asked alone, and the pool is free afterwards."""
@@ -338,6 +356,10 @@ def test_assistant_serve_and_ask_server_as_real_processes(seeds_index: Path, pri
         none = subprocess.run([*ask, "How many moons does Jupiter have?"], capture_output=True, text=True, env=env,
                               timeout=60)
         assert none.returncode == 1 and none.stdout.startswith("No answer in the articles")
+        filtered = subprocess.run([*ask, "--json", "--source", "001_*", "Taliban"], capture_output=True, text=True,
+                                  env=env, timeout=60)  # the filter travels to the server
+        assert json.loads(filtered.stdout)["filter"]["sources"] == ["001_*"]
+        assert {c["source"][:4] for c in json.loads(filtered.stdout)["citations"]} <= {"001_"}
         bad = subprocess.run([*ask, "--conversation", "nosuchid", "And then?"], capture_output=True, text=True,
                              env=env, timeout=60)
         assert bad.returncode == 2 and "404" in bad.stderr and "Traceback" not in bad.stderr

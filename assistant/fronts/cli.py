@@ -231,15 +231,14 @@ def _ask(args: argparse.Namespace) -> int:
         raise_usage("-k must be 0 or more")
     if args.server:
         return _ask_server(args, flt)
-    from .conversations import Conversations
+    from .conversations import Conversations, answer_json
 
     assistant = _assistant(args)
     history = _history(args)
     key, answer = Conversations(assistant, history, front="cli").ask(args.question, args.conversation,
                                                                      flt.arguments())
     if args.json:
-        print(to_json(answer.to_dict() | ({"conversation": key} if history is not None else {})
-                      | ({"filter": flt.to_dict()} if flt.active else {})))
+        print(to_json(answer_json(answer, key if history is not None else None, flt)))
         return 0 if answer.found else 1
     hits = [h.to_dict() for h in assistant.search(args.question, k=args.k, **flt.arguments())] if args.k else []
     return _print_answer(answer, hits, flt)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HistoryError
+from ..filters import Filter
 from ..history import History, new_id
 from ..types import Answer
 
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
     from ..core import Assistant
 
 log = logging.getLogger("assistant")
+
+
+def answer_json(answer: Answer, conversation: str | None, flt: Filter) -> dict[str, Any]:
+    """An answer as every front prints or returns it (`ask --json`, `POST /ask`, the MCP `ask` tool):
+    `Answer.to_dict()`, the conversation id when one is kept, and the filter only when one was set."""
+    return (answer.to_dict() | ({"conversation": conversation} if conversation is not None else {})
+            | ({"filter": flt.to_dict()} if flt.active else {}))
 
 
 class UnknownConversation(HistoryError):

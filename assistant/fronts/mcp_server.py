@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssistantError
-from .conversations import Conversations
+from .conversations import Conversations, answer_json
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -97,9 +97,9 @@ def build(assistant: Assistant, history: History | None = None) -> MCPServer[Any
         those articles."""
         with _told():
             loader.ready()
-            filters = parse_filter(since, until, sources).arguments()
-            key, answer = conversations.ask(question, conversation, filters)
-        return answer.to_dict() | {"conversation": key}
+            flt = parse_filter(since, until, sources)
+            key, answer = conversations.ask(question, conversation, flt.arguments())
+        return answer_json(answer, key, flt)
 
     @server.tool(title="Search the articles")
     def search(question: str, k: int = 5, since: str | None = None, until: str | None = None,

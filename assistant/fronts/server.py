@@ -38,7 +38,8 @@ from starlette.exceptions import HTTPException
 
 from ..config import ServeSettings
 from ..errors import AssistantError, QuestionError
-from .conversations import Conversations, UnknownConversation
+from ..filters import Filter, parse_filter
+from .conversations import Conversations, UnknownConversation, answer_json
 
 if TYPE_CHECKING:
     from ..core import Assistant
@@ -80,11 +81,9 @@ class Filtered(BaseModel):
     sources: list[str] | None = Field(None, description="only articles from these outlets, sites or file globs",
                                       examples=[["cnn.com"]])
 
-    def filter_arguments(self) -> dict[str, Any]:
-        """The filter as `Assistant.ask` takes it; a bad date raises FilterError (a 400)."""
-        from ..filters import parse_filter
-
-        return parse_filter(self.since, self.until, self.sources).arguments()
+    def filter(self) -> Filter:
+        """The filter as typed; a bad date raises FilterError (a 400)."""
+        return parse_filter(self.since, self.until, self.sources)
 
 
 class AskBody(Filtered):
@@ -318,15 +317,16 @@ def create_app(service: Service) -> FastAPI:
         """The answer (`found`, `answer`, `citations`, `confidence`, `reason`, `standalone_query`) and the
         `conversation` id; send it back with the next question to ask a follow-up ("What about China?")."""
         service.wait_ready()
-        filters = body.filter_arguments()
-        key, answer = await service.run(service.conversations.ask, body.question, body.conversation, filters)
-        return answer.to_dict() | {"conversation": key}
+        flt = body.filter()
+        key, answer = await service.run(service.conversations.ask, body.question, body.conversation,
+                                        flt.arguments())
+        return answer_json(answer, key, flt)
 
     @app.post("/search", summary="The best-matching passages and their scores")
     async def search(body: SearchBody) -> dict[str, Any]:
         service.wait_ready()
-        filters = body.filter_arguments()
-        hits = await service.run(partial(service.assistant.search, body.question, body.k, **filters))
+        hits = await service.run(partial(service.assistant.search, body.question, body.k,
+                                         **body.filter().arguments()))
         return {"question": body.question, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/articles", summary="Every indexed article (without its text)")
