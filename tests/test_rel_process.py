@@ -252,7 +252,9 @@ def _batches(index: Path, key: str) -> list[Any]:
 
 
 CTRL_C_CHILD = """
-import sys, time
+import signal, sys, time
+# Ctrl+C as in a terminal, even when the suite runs as a background job (which starts with SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {tests!r})
 import assistant.core
 from conftest import FakeEncoder
