@@ -303,9 +303,10 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
 
     from .common import real_encoder
     from .speed import sentence_pool, synthetic_index
-    from .store import ann_against_exact, bare_encode, build_side_by_side, update_cost
+    from .store import ann_against_exact, bare_encode, build_side_by_side, encoders, update_cost
 
     encoder = real_encoder()
+    engines = encoders()
     _, name, docs = _beir(args)
     half = args.store_docs // 2
     squad = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad", None)
@@ -318,9 +319,9 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"build": []}
     for label, corpus in (("seeds", DEFAULT_CORPUS), (f"{name} + SQuAD ({args.store_docs} docs)", mix)):
         log.info("store: building %s side by side", label)
-        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, encoder)})
+        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, engines)})
         print(out["build"][-1], flush=True)
-    out["bare"] = bare_encode(mix, encoder)
+    out["bare"] = bare_encode(mix, engines)
     sizes = _synthetic_sizes(args)
     pool = sentence_pool(args.scifact, args.squad)
     if sizes:

@@ -130,6 +130,10 @@ class OnnxEncoder:
                     export(self.path, graph)
                 options = onnxruntime.SessionOptions()
                 options.log_severity_level = 3  # warnings about unused initializers are noise
+                # Idle worker threads sleep instead of spinning: on 2 cores shared with other work,
+                # spinning threads took the CPU from the ones computing (chunks/s 13-14 spinning, 22-23
+                # not, at load average 4.5; docs/benchmarks.md).
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
                 tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
                 tokenizer.enable_truncation(max_length=self.max_tokens)  # the file says 128; the model reads 256
