@@ -363,7 +363,10 @@ def _speed_scale(args: argparse.Namespace) -> int:
         print(json.dumps(built))
         return 0
     from assistant import Assistant
+    from assistant.index.encoder import make_encoder
 
+    settings = Settings()  # asking is measured with the default engine (Settings.encoder_engine)
+    encoder = make_encoder(settings.model_path, settings.batch_size, settings.encoder_engine)  # type: ignore[assignment]
     encoder.encode(["load the model before the clock starts"])
     start = time.perf_counter()
     assistant = Assistant(corpus=args.corpus, index=args.index, encoder=encoder)

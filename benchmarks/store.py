@@ -230,9 +230,10 @@ def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_
     its own). BM25 tokens are real: each pool sentence is tokenized once, and a chunk's tokens are its
     title's and its sentences' in order (the tokenizer is word-local, so that equals tokenizing the
     chunk's text). tests/test_store_scale.py checks that a real build of the same files, given the same
-    sentence boundaries, makes the same chunks, articles and postings. Segments of `segment_chunks`; from
-    the approximate-index threshold on, that index too. Returns (corpus folder, index folder); both are
-    reused while they exist."""
+    sentence boundaries, makes the same chunks, articles, postings and MinHash signatures. Segments of
+    `segment_chunks`; from the approximate-index threshold on, that index too. Returns (corpus folder,
+    index folder); both are reused while they exist."""
+    from assistant.collection import copies_annotator
     from assistant.index import store
     from assistant.index.build import identity
     from assistant.index.dense import build_quantized
@@ -241,10 +242,12 @@ def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_
     from assistant.ingest import parse_article
 
     settings = Settings()
+    annotate = copies_annotator(settings.duplicates)
     pool = splitter_stable(pool, settings.chunk.max_words)
     name = f"synthetic-{target_chunks}-{len(pool)}-{sentences_per_article}-{seed}"
     folder = cache / "articles" / name
-    index = cache / "indexes" / f"{name}-w{settings.chunk.max_words}-s{settings.store.sentence_vectors}-f{store.FORMAT}"
+    mode = settings.store.sentence_vectors
+    index = cache / "indexes" / f"{name}-w{settings.chunk.max_words}-s{mode}-f{store.FORMAT}-minhash"
     if (index / store.MANIFEST).exists():
         return folder, index
     shutil.rmtree(folder, ignore_errors=True)
@@ -323,8 +326,9 @@ def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_
                 if j >= len(spans):
                     break
                 k = max(k + 1, j - overlap)
+            extras, data = annotate(article)  # what the build stores per article (MinHash signature)
             part.add_fresh(article, spans, groups, tokens, unit(len(groups)),
-                           bank[rng.integers(0, len(bank), len(spans))] if bank is not None else None)
+                           bank[rng.integers(0, len(bank), len(spans))] if bank is not None else None, extras, data)
             st = path.stat()
             records[source] = store.FileRecord(st.st_size, st.st_mtime_ns, article.sha256, (source,))
             in_part += len(groups)

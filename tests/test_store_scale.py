@@ -248,6 +248,7 @@ def test_the_synthetic_benchmark_index_is_what_a_real_build_of_its_files_makes(
     files must make the same chunks, sentences, articles and BM25 postings; and the index must open as
     current (nothing to embed)."""
     from assistant import chunking
+    from assistant.collection import SIGNATURE, copies_annotator
     from assistant.index.lexical import tokenize
     from assistant.ingest import read_corpus
     from benchmarks.store import synthetic_index
@@ -261,15 +262,19 @@ def test_the_synthetic_benchmark_index_is_what_a_real_build_of_its_files_makes(
     synthetic = store.load(index)
     assert synthetic.n_chunks >= 700 and len(synthetic.segments) >= 3 and synthetic.n_sentences > 1000
     encoder = FakeEncoder()
-    reopened, _, report = open_index(folder, index, settings, encoder)
+    annotate = copies_annotator(settings.duplicates)
+    reopened, _, report = open_index(folder, index, settings, encoder, annotate=annotate)
     assert report.encoded_texts == 0 and encoder.encoded_texts == 0 and reopened.n_chunks == synthetic.n_chunks
     # the synthetic index's sentence boundaries, for the real build to use instead of pysbd's
     spans: dict[str, set[tuple[int, int]]] = {}
     for chunk in synthetic.chunks:
         spans.setdefault(chunk.source, set()).update(chunk.sentences)
     monkeypatch.setattr(chunking, "article_sentences", lambda article, max_words: sorted(spans[article.source]))
-    fresh, _, _ = open_index(folder, tmp_path / "fresh", settings, FakeEncoder())
+    fresh, _, _ = open_index(folder, tmp_path / "fresh", settings, FakeEncoder(), annotate=annotate)
     assert (fresh.n_chunks, fresh.n_sentences) == (synthetic.n_chunks, synthetic.n_sentences)
+    names, signed = synthetic.article_array(SIGNATURE)
+    want = dict(zip(*fresh.article_array(SIGNATURE), strict=True))
+    assert len(names) == len(want) and all(np.array_equal(s, want[n]) for n, s in zip(names, signed, strict=True))
     by_key = {(c.source, c.start, c.end): i for i, c in enumerate(fresh.chunks)}
     mapping = np.asarray([by_key[(c.source, c.start, c.end)] for c in synthetic.chunks])
     for i in range(0, synthetic.n_chunks, 7):
