@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     child.add_argument("--questions", type=Path, required=True)
     child.add_argument("--rank-bm25", action="store_true")
     child.add_argument("--build", action="store_true", help="measure a build from scratch instead")
+    child.add_argument("--engine", choices=("sentence-transformers", "onnx"), default=None,
+                       help="encoder engine to ask with (default: Settings.encoder_engine)")
     return parser
 
 
@@ -365,8 +367,9 @@ def _speed_scale(args: argparse.Namespace) -> int:
     from assistant import Assistant
     from assistant.index.encoder import make_encoder
 
-    settings = Settings()  # asking is measured with the default engine (Settings.encoder_engine)
-    encoder = make_encoder(settings.model_path, settings.batch_size, settings.encoder_engine)  # type: ignore[assignment]
+    settings = Settings()  # asking is measured with the default engine (Settings.encoder_engine) unless told
+    engine = args.engine or settings.encoder_engine
+    encoder = make_encoder(settings.model_path, settings.batch_size, engine)  # type: ignore[assignment]
     encoder.encode(["load the model before the clock starts"])
     start = time.perf_counter()
     assistant = Assistant(corpus=args.corpus, index=args.index, encoder=encoder)
@@ -374,7 +377,7 @@ def _speed_scale(args: argparse.Namespace) -> int:
     opened = time.perf_counter() - start
     loaded = assistant.loaded
     row: dict[str, Any] = {"chunks": len(loaded.retriever.chunks), "open_s": opened,  # type: ignore[attr-defined]
-                           "articles": len(loaded.articles)}
+                           "articles": len(loaded.articles), "engine": engine}
     row |= ask_latency(assistant, questions)
     row["peak_rss_mb"] = peak_rss_mb()
     row["load_1m"] = os.getloadavg()[0]  # other processes on the machine slow the model down
