@@ -41,10 +41,12 @@ def default_cache() -> Path:
 
 def export_key(path: Path) -> str:
     """Names an export by the model (folder identity) and everything that shapes the graph: the export
-    settings and the torch version that traced it. A change to any of them exports anew."""
-    import torch
+    settings and the torch version that traced it. A change to any of them exports anew. (The version is
+    read from the installed package's metadata: importing torch takes seconds, and a cached graph needs
+    no torch at all.)"""
+    from importlib.metadata import version
 
-    spec = json.dumps([model_identity(path), EXPORT_SETTINGS, torch.__version__], sort_keys=True)
+    spec = json.dumps([model_identity(path), EXPORT_SETTINGS, version("torch")], sort_keys=True)
     return f"{path.name}-{hashlib.sha256(spec.encode()).hexdigest()[:16]}"
 
 
@@ -108,14 +110,12 @@ class OnnxEncoder:
         self.cache = cache or default_cache()
         self.model_id = model_identity(path)
         self.max_tokens = max_tokens or _max_seq_length(path)
+        self.dimensions = int(json.loads((path / "config.json").read_text())["hidden_size"])
+        self.graph = self.cache / f"{export_key(path)}.onnx"
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self.encoded_texts = 0
-
-    @property
-    def graph(self) -> Path:
-        return self.cache / f"{export_key(self.path)}.onnx"
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
@@ -127,7 +127,7 @@ class OnnxEncoder:
                     raise ModelError("the ONNX engine needs onnxruntime: pip install 'assistant[onnx]'") from exc
                 graph = self.graph
                 if not graph.exists():
-                    export(self.path, graph)
+                    export(self.path, graph)  # the only use of torch: once per model and torch version
                 options = onnxruntime.SessionOptions()
                 options.log_severity_level = 3  # warnings about unused initializers are noise
                 # Idle worker threads sleep instead of spinning: on 2 cores shared with other work,
@@ -140,10 +140,6 @@ class OnnxEncoder:
                 tokenizer.no_padding()  # batches are padded here, to their longest text
                 self._tokenizer = tokenizer
             return self._session, self._tokenizer
-
-    @property
-    def dimensions(self) -> int:
-        return int(json.loads((self.path / "config.json").read_text())["hidden_size"])
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         vectors, _ = self._run(texts, None)
