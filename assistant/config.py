@@ -170,6 +170,9 @@ class Settings:
     answer: AnswerSettings = AnswerSettings()
     store: StoreSettings = StoreSettings()
     batch_size: int = 32
+    # Which runtime embeds texts (the same vectors within 1e-4 cosine, so not part of the index identity):
+    # "sentence-transformers" (torch, the reference) or "onnx" (ONNX Runtime; docs/benchmarks.md).
+    encoder_engine: Literal["sentence-transformers", "onnx"] = "sentence-transformers"
     duplicates: DuplicateSettings = DuplicateSettings()
     news: NewsSettings = NewsSettings()
 

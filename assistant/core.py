@@ -18,7 +18,7 @@ from .conversation import Reading, Session, read
 from .errors import QuestionError
 from .evidence import Evidence
 from .filters import DateLike, parse_filter
-from .index.encoder import Encoder, SentenceEncoder
+from .index.encoder import Encoder, SentenceEncoder, make_encoder
 from .index.lexical import tokenize
 from .types import Answer, Article, Hit, IndexReport
 
@@ -84,7 +84,10 @@ class Assistant:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            encoder: Encoder = SentenceEncoder(self.settings.model_path, self.settings.batch_size)
+            path, batch, engine = self.settings.model_path, self.settings.batch_size, self.settings.encoder_engine
+            # SentenceEncoder by name here: tests inject the session's loaded model by patching it
+            encoder = SentenceEncoder(path, batch) if engine == "sentence-transformers" \
+                else make_encoder(path, batch, engine)
             self._encoder = encoder
             return encoder
         return self._encoder

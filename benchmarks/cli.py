@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     child.add_argument("--questions", type=Path, required=True)
     child.add_argument("--rank-bm25", action="store_true")
     child.add_argument("--build", action="store_true", help="measure a build from scratch instead")
+    child.add_argument("--engine", choices=("sentence-transformers", "onnx"), default=None,
+                       help="encoder engine to ask with (default: Settings.encoder_engine)")
     return parser
 
 
@@ -303,9 +305,10 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
 
     from .common import real_encoder
     from .speed import sentence_pool, synthetic_index
-    from .store import ann_against_exact, bare_encode, build_side_by_side, update_cost
+    from .store import ann_against_exact, bare_encode, build_side_by_side, encoders, update_cost
 
     encoder = real_encoder()
+    engines = encoders()
     _, name, docs = _beir(args)
     half = args.store_docs // 2
     squad = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad", None)
@@ -318,9 +321,9 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"build": []}
     for label, corpus in (("seeds", DEFAULT_CORPUS), (f"{name} + SQuAD ({args.store_docs} docs)", mix)):
         log.info("store: building %s side by side", label)
-        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, encoder)})
+        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, engines)})
         print(out["build"][-1], flush=True)
-    out["bare"] = bare_encode(mix, encoder)
+    out["bare"] = bare_encode(mix, engines)
     sizes = _synthetic_sizes(args)
     pool = sentence_pool(args.scifact, args.squad)
     if sizes:
@@ -362,7 +365,11 @@ def _speed_scale(args: argparse.Namespace) -> int:
         print(json.dumps(built))
         return 0
     from assistant import Assistant
+    from assistant.index.encoder import make_encoder
 
+    settings = Settings()  # asking is measured with the default engine (Settings.encoder_engine) unless told
+    engine = args.engine or settings.encoder_engine
+    encoder = make_encoder(settings.model_path, settings.batch_size, engine)  # type: ignore[assignment]
     encoder.encode(["load the model before the clock starts"])
     start = time.perf_counter()
     assistant = Assistant(corpus=args.corpus, index=args.index, encoder=encoder)
@@ -370,7 +377,7 @@ def _speed_scale(args: argparse.Namespace) -> int:
     opened = time.perf_counter() - start
     loaded = assistant.loaded
     row: dict[str, Any] = {"chunks": len(loaded.retriever.chunks), "open_s": opened,  # type: ignore[attr-defined]
-                           "articles": len(loaded.articles)}
+                           "articles": len(loaded.articles), "engine": engine}
     row |= ask_latency(assistant, questions)
     row["peak_rss_mb"] = peak_rss_mb()
     row["load_1m"] = os.getloadavg()[0]  # other processes on the machine slow the model down

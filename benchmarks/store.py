@@ -9,6 +9,7 @@ straight through the store's own segment writer, so a million chunks cost no enc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import shutil
@@ -25,6 +26,7 @@ import numpy as np
 from assistant import Assistant, Settings
 from assistant.config import StoreSettings
 from assistant.index.encoder import SentenceEncoder
+from assistant.types import Article
 
 from .metrics import percentile
 
@@ -59,45 +61,66 @@ class CountingEncoder:
         return out
 
 
-def build_side_by_side(corpus: Path, encoder: SentenceEncoder, modes: Sequence[str] = (TODAY, "pooled")
-                       ) -> list[dict[str, Any]]:
-    """Build `corpus` from scratch once per sentence-vector mode, one after the other in this process."""
-    encoder.encode(["warm up the model"])
+TORCH, ONNX = "sentence-transformers", "onnx"
+# (sentence-vector mode, engine) pairs built side by side; the first is today's build
+COMBINATIONS: tuple[tuple[str, str], ...] = ((TODAY, TORCH), ("pooled", TORCH), (TODAY, ONNX), ("pooled", ONNX))
+
+
+def encoders(settings: Settings | None = None) -> dict[str, Any]:
+    """One warm encoder per engine (the ONNX graph exported into the user's cache on first use)."""
+    from assistant.index.onnx_encoder import OnnxEncoder
+
+    settings = settings or Settings()
+    out: dict[str, Any] = {TORCH: SentenceEncoder(settings.model_path, settings.batch_size),
+                           ONNX: OnnxEncoder(settings.model_path, settings.batch_size)}
+    for encoder in out.values():
+        encoder.encode(["warm up the model"])
+    return out
+
+
+def build_side_by_side(corpus: Path, engines: dict[str, Any],
+                       combinations: Sequence[tuple[str, str]] = COMBINATIONS) -> list[dict[str, Any]]:
+    """Build `corpus` from scratch once per (sentence-vector mode, engine), one after the other in this
+    process, and answer the same questions with each index: `answers` holds each question's first quote."""
     rows = []
-    for mode in modes:
-        settings = Settings(store=StoreSettings(sentence_vectors=mode))  # type: ignore[arg-type]
-        counting = CountingEncoder(encoder)
+    for mode, engine in combinations:
+        settings = Settings(store=StoreSettings(sentence_vectors=mode), encoder_engine=engine)  # type: ignore[arg-type]
+        counting = CountingEncoder(engines[engine])
         with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
             start = time.perf_counter()
             report = Assistant(corpus=corpus, index=Path(tmp) / "index", settings=settings, encoder=counting).open()
             seconds = time.perf_counter() - start
-        rows.append({"mode": mode, "articles": report.articles, "chunks": report.chunks, "texts": counting.texts,
-                     "build_s": seconds, "encode_s": counting.seconds, "load_1m": os.getloadavg()[0]})
+        rows.append({"mode": mode, "engine": engine, "articles": report.articles, "chunks": report.chunks,
+                     "texts": counting.texts, "build_s": seconds, "encode_s": counting.seconds,
+                     "load_1m": os.getloadavg()[0]})
     return rows
 
 
-def bare_encode(corpus: Path, encoder: SentenceEncoder, limit: int = 600) -> list[dict[str, Any]]:
-    """model.encode texts/s on the corpus's chunk texts and on its sentences alone (sorted by length
-    inside sentence-transformers), the two kinds of text a build embeds."""
+def bare_encode(corpus: Path, engines: dict[str, Any], limit: int = 600) -> list[dict[str, Any]]:
+    """encode() texts/s per engine on the corpus's chunk texts, its sentences alone, and question-length
+    texts (a sentence's first 10 words), the kinds of text a build and a question embed. Each engine
+    sorts its batches by length."""
     from assistant.chunking import chunk_article
     from assistant.ingest import read_corpus
 
     settings = Settings()
     articles, _ = read_corpus(corpus)
     chunks = [c for a in articles for c in chunk_article(a, settings.chunk, 0)]
+    sentences = list(dict.fromkeys(text for c in chunks for text in _sentences(c)))
     kinds = {
         "chunks": [c.indexed_text(settings.chunk.title_in_text) for c in chunks][:limit],
-        "sentences": list(dict.fromkeys(text for c in chunks for text in _sentences(c)))[:limit],
+        "sentences": sentences[:limit],
+        "questions (10 words)": [" ".join(t.split()[:10]) for t in sentences[:limit]],
     }
     out = []
     for kind, texts in kinds.items():
-        start = time.perf_counter()
-        encoder.model.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True,
-                             show_progress_bar=False)
-        seconds = time.perf_counter() - start
-        out.append({"kind": kind, "texts": len(texts), "words_mean": statistics.mean(len(t.split()) for t in texts),
-                    "texts_per_s": len(texts) / seconds, "engine": "sentence-transformers (torch)",
-                    "load_1m": os.getloadavg()[0]})
+        for engine, encoder in engines.items():
+            start = time.perf_counter()
+            encoder.encode(texts)
+            seconds = time.perf_counter() - start
+            out.append({"kind": kind, "texts": len(texts),
+                        "words_mean": statistics.mean(len(t.split()) for t in texts),
+                        "texts_per_s": len(texts) / seconds, "engine": engine, "load_1m": os.getloadavg()[0]})
     return out
 
 
@@ -194,17 +217,23 @@ def ann_against_exact(index: Path, queries: np.ndarray, k: int = 100, hnsw: bool
 
 
 def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_id: str, dimensions: int = 384,
-                    sentences_per_article: int = 9, seed: int = 0, segment_chunks: int = 100_000
+                    sentences_per_article: int = 40, seed: int = 0, segment_chunks: int = 100_000
                     ) -> tuple[Path, Path]:
     """A corpus of recombined real sentences and its index, written through the store's segment writer.
 
     Articles are `sentences_per_article` sentences drawn from `pool` with a title made of another
-    sentence's first words. Their sentence spans are known, so chunks are packed exactly as
-    chunking.chunk_article packs them (max_words, overlap) without running the sentence splitter;
-    chunk and sentence vectors are random unit vectors (encoding is measured on its own), BM25 tokens
-    are real. Segments of `segment_chunks`; from the approximate-index threshold on, that index too.
-    Returns (corpus folder, index folder); both are reused while they exist."""
-    from assistant.chunking import word_count
+    sentence's first words: 40 sentences (about 900 words, some 10 chunks) is news-sized (1,631 real news
+    articles made 26,843 chunks, 16 each). Their sentence spans are known, so chunks are packed as
+    chunking.chunk_article packs them (max_words, overlap) without running the sentence splitter; the
+    pool keeps only sentences that pysbd keeps whole (`splitter_stable`), though inside an article it may
+    still join or cut a few differently. Chunk vectors are random unit vectors (encoding is measured on
+    its own). BM25 tokens are real: each pool sentence is tokenized once, and a chunk's tokens are its
+    title's and its sentences' in order (the tokenizer is word-local, so that equals tokenizing the
+    chunk's text). tests/test_store_scale.py checks that a real build of the same files, given the same
+    sentence boundaries, makes the same chunks, articles, postings and MinHash signatures. Segments of
+    `segment_chunks`; from the approximate-index threshold on, that index too. Returns (corpus folder,
+    index folder); both are reused while they exist."""
+    from assistant.collection import copies_annotator
     from assistant.index import store
     from assistant.index.build import identity
     from assistant.index.dense import build_quantized
@@ -213,61 +242,100 @@ def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_
     from assistant.ingest import parse_article
 
     settings = Settings()
+    annotate = copies_annotator(settings.duplicates)
+    pool = splitter_stable(pool, settings.chunk.max_words)
     name = f"synthetic-{target_chunks}-{len(pool)}-{sentences_per_article}-{seed}"
     folder = cache / "articles" / name
-    index = cache / "indexes" / f"{name}-w{settings.chunk.max_words}-s{settings.store.sentence_vectors}-f{store.FORMAT}"
+    mode = settings.store.sentence_vectors
+    index = cache / "indexes" / f"{name}-w{settings.chunk.max_words}-s{mode}-f{store.FORMAT}-minhash"
     if (index / store.MANIFEST).exists():
         return folder, index
     shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(index, ignore_errors=True)
     index.mkdir(parents=True)
-    rng = random.Random(seed)
-    vectors_rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     with_sentences = settings.store.sentence_vectors in ("build", "pooled")
+    max_words, overlap = settings.chunk.max_words, settings.chunk.overlap_sentences
+    pool_words = np.fromiter((len(t.split()) for t in pool), dtype=np.int64, count=len(pool))
+    pool_tokens: dict[int, list[str]] = {}
+
+    def tokens_of(i: int) -> list[str]:
+        found = pool_tokens.get(i)
+        if found is None:
+            found = pool_tokens[i] = tokenize(pool[i])
+        return found
+
+    buffer = np.zeros((0, dimensions), dtype=np.float32)
 
     def unit(rows: int) -> np.ndarray:
-        out = vectors_rng.standard_normal((rows, dimensions), dtype=np.float32)
-        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        """The next `rows` random unit vectors, cut from blocks drawn 65,536 at a time."""
+        nonlocal buffer
+        if len(buffer) < rows:
+            block = rng.standard_normal((max(rows, 65_536), dimensions), dtype=np.float32)
+            block /= np.linalg.norm(block, axis=1, keepdims=True)
+            buffer = np.concatenate([buffer, block])
+        out, buffer = buffer[:rows], buffer[rows:]
         return out
 
+    # Sentence vectors (only answer selection reads them) are drawn from a bank of random unit vectors:
+    # generating millions of fresh ones cost more than everything else here; chunk vectors, which the
+    # approximate index is measured on, are all fresh.
+    bank = unit(65_536).copy() if with_sentences else None
     records: dict[str, store.FileRecord] = {}
     entries: list[dict[str, Any]] = []
-    part = Part(dimensions, with_sentences)
     chunks = articles = 0
     while chunks < target_chunks:
-        sentences = [rng.choice(pool) for _ in range(sentences_per_article)]
-        title = " ".join(rng.choice(pool).split()[:8]).rstrip(".,;:")
-        source = f"{articles // 1000:04d}/{articles:07d}.txt"
-        data = f"{title}\n\n{' '.join(sentences)}\n".encode()
-        path = folder / source
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        article = parse_article(source, data)
-        spans, pos = [], len(title) + 2
-        for sentence in sentences:
-            spans.append((pos, pos + len(sentence)))
-            pos += len(sentence) + 1
-        lengths = [word_count(article.text[a:b]) for a, b in spans]
-        groups, tokens, k = [], [], 0
-        while k < len(spans):
-            j, words = k, 0
-            while j < len(spans) and (j == k or words + lengths[j] <= settings.chunk.max_words):
-                words += lengths[j]
-                j += 1
-            groups.append((k, j - k))
-            text = " ".join(article.text[a:b] for a, b in spans[k:j])
-            tokens.append(tokenize(f"{article.title}. {text}" if settings.chunk.title_in_text else text))
-            if j >= len(spans):
+        part = Part(dimensions, with_sentences)
+        # one segment: draw more articles' sentences than it needs at once (a chunk holds at least one
+        # sentence, so as many articles as chunks is always enough), pack them, then write
+        drawn = rng.integers(0, len(pool), size=(min(segment_chunks, target_chunks - chunks) + 1,
+                                                 sentences_per_article + 1))
+        in_part = 0
+        for row in drawn:
+            if in_part >= segment_chunks or chunks >= target_chunks:
                 break
-            k = max(k + 1, j - settings.chunk.overlap_sentences)
-        part.add_fresh(article, spans, groups, tokens, unit(len(groups)), unit(len(spans)) if with_sentences else None)
-        st = path.stat()
-        records[source] = store.FileRecord(st.st_size, st.st_mtime_ns, article.sha256, (source,))
-        chunks += len(groups)
-        articles += 1
-        if part.chunks >= segment_chunks or chunks >= target_chunks:
+            ids = row[1:].tolist()
+            sentences = [pool[i] for i in ids]
+            title = " ".join(pool[int(row[0])].split()[:8]).rstrip(".,;:")
+            source = f"{articles // 1000:04d}/{articles:07d}.txt"
+            data = f"{title}\n\n{' '.join(sentences)}\n".encode()
+            path = folder / source
+            if articles % 1000 == 0:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            text = data.decode()
+            article = Article(source=source, title=title, text=text, body=((len(title) + 2, len(text) - 1),),
+                              sha256=hashlib.sha256(data).hexdigest())
+            if articles % 997 == 0 and parse_article(source, data) != article:  # what a scan would read
+                raise AssertionError(f"synthetic article {source} is not what parse_article reads")
+            spans, pos = [], len(title) + 2
+            for sentence in sentences:
+                spans.append((pos, pos + len(sentence)))
+                pos += len(sentence) + 1
+            lengths = pool_words[ids].tolist()
+            title_tokens = tokenize(f"{article.title}.") if settings.chunk.title_in_text else []
+            groups, tokens, k = [], [], 0
+            while k < len(spans):
+                j, words = k, 0
+                while j < len(spans) and (j == k or words + lengths[j] <= max_words):
+                    words += lengths[j]
+                    j += 1
+                groups.append((k, j - k))
+                tokens.append([t for i in ids[k:j] for t in tokens_of(i)] if not title_tokens else
+                              title_tokens + [t for i in ids[k:j] for t in tokens_of(i)])
+                if j >= len(spans):
+                    break
+                k = max(k + 1, j - overlap)
+            extras, data = annotate(article)  # what the build stores per article (MinHash signature)
+            part.add_fresh(article, spans, groups, tokens, unit(len(groups)),
+                           bank[rng.integers(0, len(bank), len(spans))] if bank is not None else None, extras, data)
+            st = path.stat()
+            records[source] = store.FileRecord(st.st_size, st.st_mtime_ns, article.sha256, (source,))
+            in_part += len(groups)
+            chunks += len(groups)
+            articles += 1
+        if len(part):
             entries.append(store.write_segment(index, part) | {"dead": []})
-            part = Part(dimensions, with_sentences)
     ann = None
     if chunks >= settings.store.ann_threshold:
         ann_path = index / f"{store.new_name('ann')}.faiss"
@@ -276,6 +344,27 @@ def synthetic_index(cache: Path, pool: Sequence[str], target_chunks: int, model_
     store.publish(index, model=model_id, dimensions=dimensions, identity=identity(settings), segments=entries,
                   files=records, chunks=chunks, articles=articles, ann=ann)
     return folder, index
+
+
+def splitter_stable(pool: Sequence[str], max_words: int) -> list[str]:
+    """The pool's sentences that the chunker's sentence splitter keeps whole, put on one line: they start
+    with a capital or a digit, end with . ! or ?, and are one sentence to pysbd, so an article joining
+    them splits back into them (checked against a real build in tests/test_store_scale.py)."""
+    from assistant.chunking import split_sentences
+
+    out = []
+    for text in dict.fromkeys(" ".join(t.split()) for t in pool):
+        if len(text) < 2 or not (text[0].isupper() or text[0].isdigit()) or text[-1] not in ".!?":
+            continue
+        framed = f"{_FRAME} {text} {_FRAME}"  # between two plain sentences, as inside an article
+        at = len(_FRAME) + 1
+        if split_sentences(framed, (0, len(framed)), max_words) == [(0, len(_FRAME)), (at, at + len(text)),
+                                                                    (at + len(text) + 1, len(framed))]:
+            out.append(text)
+    return out
+
+
+_FRAME = "The report was published on Monday."
 
 
 def with_mode(settings: Settings, mode: str) -> Settings:

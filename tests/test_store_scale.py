@@ -239,3 +239,58 @@ def test_progress_reports_articles_texts_rate_and_eta(corpus: Path, tmp_path: Pa
     line = middle.line()
     assert f"{middle.articles_done}/35 articles" in line and "texts/s" in line and "ETA" in line
     assert "ETA" not in seen[-1].line()
+
+
+def test_the_synthetic_benchmark_index_is_what_a_real_build_of_its_files_makes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmarks.store.synthetic_index writes segments directly (no encoding, no sentence splitter, each
+    pool sentence tokenized once). Given the same sentence boundaries, the real build of the same article
+    files must make the same chunks, sentences, articles and BM25 postings; and the index must open as
+    current (nothing to embed)."""
+    from assistant import chunking
+    from assistant.collection import SIGNATURE, copies_annotator
+    from assistant.index.lexical import tokenize
+    from assistant.ingest import read_corpus
+    from benchmarks.store import synthetic_index
+
+    settings = Settings()
+    articles, _ = read_corpus(SEEDS)
+    pool = list(dict.fromkeys(t for a in articles for c in chunking.chunk_article(a, settings.chunk, 0)
+                              for t in _sentences(c)))
+    folder, index = synthetic_index(tmp_path / "cache", pool, 700, FakeEncoder.model_id, FakeEncoder.dimensions,
+                                    sentences_per_article=12, segment_chunks=250)
+    synthetic = store.load(index)
+    assert synthetic.n_chunks >= 700 and len(synthetic.segments) >= 3 and synthetic.n_sentences > 1000
+    encoder = FakeEncoder()
+    annotate = copies_annotator(settings.duplicates)
+    reopened, _, report = open_index(folder, index, settings, encoder, annotate=annotate)
+    assert report.encoded_texts == 0 and encoder.encoded_texts == 0 and reopened.n_chunks == synthetic.n_chunks
+    # the synthetic index's sentence boundaries, for the real build to use instead of pysbd's
+    spans: dict[str, set[tuple[int, int]]] = {}
+    for chunk in synthetic.chunks:
+        spans.setdefault(chunk.source, set()).update(chunk.sentences)
+    monkeypatch.setattr(chunking, "article_sentences", lambda article, max_words: sorted(spans[article.source]))
+    fresh, _, _ = open_index(folder, tmp_path / "fresh", settings, FakeEncoder(), annotate=annotate)
+    assert (fresh.n_chunks, fresh.n_sentences) == (synthetic.n_chunks, synthetic.n_sentences)
+    names, signed = synthetic.article_array(SIGNATURE)
+    want = dict(zip(*fresh.article_array(SIGNATURE), strict=True))
+    assert len(names) == len(want) and all(np.array_equal(s, want[n]) for n, s in zip(names, signed, strict=True))
+    by_key = {(c.source, c.start, c.end): i for i, c in enumerate(fresh.chunks)}
+    mapping = np.asarray([by_key[(c.source, c.start, c.end)] for c in synthetic.chunks])
+    for i in range(0, synthetic.n_chunks, 7):
+        a, b = synthetic.chunk(i), fresh.chunk(int(mapping[i]))
+        assert (a.text, a.sentences, a.title) == (b.text, b.sentences, b.title)
+        assert synthetic.article(a.source) == fresh.article(b.source)
+    lexical = LexicalIndex(parts=synthetic.postings_parts(), size=synthetic.n_chunks)
+    expected = LexicalIndex(parts=fresh.postings_parts(), size=fresh.n_chunks)
+    for text in pool[:60:5]:
+        query = tokenize(text)
+        np.testing.assert_allclose(lexical.scores(query), expected.scores(query)[mapping], rtol=0, atol=1e-9)
+
+
+def _sentences(chunk: Any) -> list[str]:
+    out, at = [], 0
+    for start, end in chunk.sentences:
+        out.append(chunk.text[at : at + end - start])
+        at += end - start + 1
+    return out

@@ -103,15 +103,44 @@ class SentenceEncoder:
         for i, (embedded, where) in enumerate(zip(tokens, offsets, strict=True)):
             rows = embedded.float().numpy()
             vectors[i] = _unit(rows.mean(axis=0))
-            where = np.asarray(where, dtype=np.int64).reshape(-1, 2)[: len(rows)]
-            real = where[:, 1] > where[:, 0]  # special tokens have empty offsets
-            own: list[np.ndarray | None] = []
-            for start, end in spans[i]:
-                inside = real & (where[:, 0] >= start) & (where[:, 1] <= end)
-                own.append(_unit(rows[inside].mean(axis=0)) if inside.any() else None)
-            pooled.append(own)
+            pooled.append(pool_spans(rows, where, spans[i]))
         self.encoded_texts += len(texts)
         return vectors, pooled
+
+
+def make_encoder(path: Path, batch_size: int, engine: str) -> Encoder:
+    """The encoder `engine` names (config.Settings.encoder_engine): "onnx" or "sentence-transformers".
+    "onnx" falls back to sentence-transformers when onnxruntime is not installed (same vectors, slower)."""
+    if engine == "onnx":
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is not None:
+            from .onnx_encoder import OnnxEncoder
+
+            return OnnxEncoder(path, batch_size)
+    elif engine != "sentence-transformers":
+        raise ModelError(f"unknown encoder engine {engine!r}: use 'onnx' or 'sentence-transformers'")
+    return SentenceEncoder(path, batch_size)
+
+
+def pool_spans(rows: np.ndarray, offsets: Sequence[Sequence[int]] | np.ndarray, spans: Sequence[tuple[int, int]]
+               ) -> list[np.ndarray | None]:
+    """A unit vector per character span: the mean of the embeddings of the tokens wholly inside it
+    (`rows[t]` is token t's, `offsets[t]` its characters), or None when no token is (a span past the
+    model's word pieces). One function for both engines, so pooled sentence vectors agree."""
+    where = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)[: len(rows)]
+    real = where[:, 1] > where[:, 0]  # special tokens have empty offsets
+    own: list[np.ndarray | None] = []
+    for start, end in spans:
+        inside = real & (where[:, 0] >= start) & (where[:, 1] <= end)
+        own.append(_unit(rows[inside].mean(axis=0)) if inside.any() else None)
+    return own
+
+
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (a zero row stays zero), as float32."""
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.ascontiguousarray(rows / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
