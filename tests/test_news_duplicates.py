@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,40 @@ def test_shown_rows_leave_out_the_other_copies(tmp_path: Path) -> None:
     # no copies and no filter: every row, without building a list of them
     alone = Collection.build({c.source: c}, chunks[3:], SETTINGS)
     assert alone.allowed(Filter()) is None
+
+
+def test_the_groups_are_kept_beside_the_index_and_recomputed_only_when_unusable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LSH over every signature runs once per generation of the index: later opens read the groups kept
+    beside it; a damaged file, other settings or a rebuilt index group again."""
+    from conftest import FakeEncoder
+
+    from assistant.collection import copies_annotator
+    from assistant.config import Settings
+    from assistant.index.build import open_index
+
+    index, settings = tmp_path / "index", Settings()
+    stored, _, _ = open_index(NEWS, index, settings, FakeEncoder(), annotate=copies_annotator(settings.duplicates))
+    first = Collection.of_index(stored, settings.duplicates)
+    [kept] = index.glob("derived-*-copies-*.json")
+    assert first.groups() == [("pages/northbay-storm.html", "pages/valleygazette-storm.html")]
+
+    calls: list[int] = []
+    real = duplicates.groups
+    monkeypatch.setattr("assistant.collection.groups", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again, _, _ = open_index(NEWS, index, settings, FakeEncoder(), annotate=copies_annotator(settings.duplicates))
+    assert Collection.of_index(again, settings.duplicates).groups() == first.groups() and calls == []
+
+    kept.write_bytes(b"[[\"not an article\"]]")  # damaged or stale: grouped again, and kept again
+    assert Collection.of_index(again, settings.duplicates).groups() == first.groups() and calls == [1]
+    looser = DuplicateSettings(threshold=0.05)  # another threshold is another file
+    Collection.of_index(again, looser)
+    assert calls == [1, 1] and len(list(index.glob("derived-*-copies-*.json"))) == 2
+
+    corpus = tmp_path / "news"
+    shutil.copytree(NEWS, corpus)
+    with (corpus / "notes" / "council-briefing.md").open("a", encoding="utf-8") as note:
+        note.write("\nThe council meets again in July.\n")  # one article changed: a new generation
+    rebuilt, _, _ = open_index(corpus, index, settings, FakeEncoder(), annotate=copies_annotator(settings.duplicates))
+    assert not list(index.glob("derived-*"))  # a new generation: what was kept for the old one is gone
+    assert Collection.of_index(rebuilt, settings.duplicates).groups() == first.groups() and calls == [1, 1, 1]

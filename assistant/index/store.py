@@ -26,6 +26,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -50,9 +51,10 @@ FORMAT = 2
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 STAGING = ".staging"
+log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 10.0  # how long a second builder waits for the first before giving up
 _LOAD_ATTEMPTS = 3
-_OWN_PREFIXES = ("seg-", "files-", "ann-", "vectors-", "chunks-")  # vectors-/chunks-: format 1 leftovers
+_OWN_PREFIXES = ("seg-", "files-", "ann-", "vectors-", "chunks-", "derived-")  # vectors-/chunks-: format 1 leftovers
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,29 @@ class StoredIndex:
                 sources.append(source)
                 rows.append(np.asarray(segment.extras[name][row]))
         return sources, (np.stack(rows) if rows else np.zeros((0,)))
+
+    # Derived data ------------------------------------------------------------------------------------
+    def _derived_path(self, name: str) -> Path:
+        return self.folder / f"derived-{self.generation}-{name}"
+
+    def derived(self, name: str) -> bytes | None:
+        """What `keep_derived(name, ...)` stored for this generation of the index, or None.
+
+        For results computed from the index alone that are too slow to redo at every open (the groups of
+        copies: LSH over every signature). A file of another generation is never read, and the next
+        publish removes it; anything unreadable is None, so the caller computes it again."""
+        try:
+            return self._derived_path(name).read_bytes()
+        except OSError:
+            return None
+
+    def keep_derived(self, name: str, data: bytes) -> None:
+        """Store `data` beside this generation, atomically; a folder that cannot be written is no error
+        (the result is only recomputed at the next open). The manifest and segments are not touched."""
+        try:
+            _write(self._derived_path(name), data)
+        except OSError as exc:
+            log.debug("not keeping %s in %s: %s", name, self.folder, exc)
 
     # Chunks -----------------------------------------------------------------------------------------
     def _locate(self, lives: list[_Live], starts: np.ndarray, i: int, size: int) -> tuple[int, int]:
