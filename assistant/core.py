@@ -20,6 +20,7 @@ from .evidence import Evidence
 from .filters import DateLike, parse_filter
 from .index.encoder import Encoder, SentenceEncoder
 from .index.lexical import tokenize
+from .phrase import with_phrases
 from .types import Answer, Article, Hit, IndexReport
 
 if TYPE_CHECKING:
@@ -210,6 +211,8 @@ class Assistant:
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
                                             selection, loaded.articles, self.settings.news.conflict_margin)
         citations = [replace(c, also_in=loaded.collection.copies_of(c.source)) for c in citations]
+        citations = with_phrases(query, citations, {c.source: loaded.evidence.text(c.source) for c in citations},
+                                 dict(s.phrase_weights))
         answer_text = " ".join(c.quote for c in citations)
         return Answer(question, True, answer_text, tuple(citations), round(sure, 4),
                       f"quoted from {len({c.source for c in citations})} article(s)"

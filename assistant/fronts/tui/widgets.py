@@ -51,6 +51,15 @@ def display_same_length(text: str) -> str:
     return "".join(ch if ch == "\n" else " " if ch in "\t\r" else "\ufffd" if _unsafe(ch) else ch for ch in text)
 
 
+def _quote_parts(citation: Citation) -> list[str | tuple[str, str]]:
+    """The quote for the chat, the answer phrase in bold inside it (when one is marked)."""
+    if citation.answer_start is None or citation.answer_end is None:
+        return [display_line(citation.quote)]
+    a, b = citation.answer_start - citation.start, citation.answer_end - citation.start
+    quote = citation.quote
+    return [display_line(quote[:a]), (display_line(quote[a:b]), "bold"), display_line(quote[b:])]
+
+
 def confidence_cue(confidence: float) -> str:
     """A word for the confidence, so it reads at a glance (and without colours)."""
     if confidence >= 0.8:
@@ -211,7 +220,7 @@ class Turn(Vertical):
         for number, citation in enumerate(answer.citations, start=1):
             if number > 1:
                 parts.append(" ")
-            parts += [f"“{display_line(citation.quote)}”", (f" [{number}]", MARKER)]
+            parts += ["“", *_quote_parts(citation), "”", (f" [{number}]", MARKER)]
         word = confidence_cue(answer.confidence)
         cue = Content.assemble((f"{word} confidence", "bold $text-success" if word == "high" else "bold $text-warning"),
                                (f" · {answer.confidence:.2f}", "$text-muted"))
