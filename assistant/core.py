@@ -21,6 +21,7 @@ from .filters import DateLike, parse_filter
 from .index.encoder import Encoder, SentenceEncoder
 from .index.lexical import tokenize
 from .phrase import with_phrases
+from .quotes import self_contained
 from .types import Answer, Article, Hit, IndexReport
 
 if TYPE_CHECKING:
@@ -210,6 +211,7 @@ class Assistant:
             return Answer(question, False, "", (), round(sure, 4), reason)
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
                                             selection, loaded.articles, self.settings.news.conflict_margin)
+        citations = self_contained(citations, q.terms, loaded.evidence, loaded.articles, s.self_contained_max_words)
         citations = [replace(c, also_in=loaded.collection.copies_of(c.source)) for c in citations]
         citations = with_phrases(query, citations, {c.source: loaded.evidence.text(c.source) for c in citations},
                                  dict(s.phrase_weights))

@@ -37,6 +37,8 @@ _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
     "trillion dozen dozens half quarter percent first second third fourth fifth".split())
+# "Last week", "Next year", "This month": a capitalised first word before these is a time, not a name.
+_TIME_UNITS = frozenset("week weeks month months year years weekend night morning evening time".split())
 _CONNECTORS = frozenset({"of", "the", "and", "de", "for", "van", "von", "da", "&", "-", "’s", "'s"})
 _TOKEN = re.compile(
     r"(?:[A-Z]\.){2,}"  # U.S., D.C.
@@ -186,6 +188,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
             inner = [t.text for t in span[1:-1] if not t.stem and not t.text[:1].isalnum()]
             if any(p not in {"-", "&", "’", "'", ","} for p in inner):
                 continue
+            if "\n" in text[first.start : last.end]:
+                continue  # a phrase stays inside one line (a caption, a heading and a paragraph are apart)
             if first.stem in asked or last.stem in asked:
                 continue  # the question's own words are not its answer (inside a name they may be: "World Food
                 # Program" for "Which food agency?")
@@ -195,12 +199,17 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     return out
 
 
+def _opens_sentence(toks: list[_Token], i: int) -> bool:
+    """Is toks[i] the first word of a sentence (a quote may hold two)?"""
+    return i == 0 or toks[i - 1].text in {".", "!", "?", "”", "\""} or toks[i - 1].end < toks[i].start - 1
+
+
 def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: list[int],
               head: str | None, asked: set[str], plural: bool) -> tuple[float, ...]:
     words = [t.text for t in span]
     content = [t for t in span if t.stem or _is_number(t.text)]
     capitalised = all(_is_capitalised(t.text) or t.text.lower() in _CONNECTORS for t in span) and any(
-        t.text[:1].isupper() for t in span)
+        t.text[:1].isupper() for t in span) and not (j < len(toks) and toks[j].text.lower() in _TIME_UNITS)
     before = [m for m in matched if m < i]
     after = [m for m in matched if m >= j]
     outside = before + after
@@ -219,7 +228,7 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
         float(bool(before) and i - before[-1] <= 3),
         float(bool(after) and after[0] - j <= 2),
         stop_share,
-        float(i == 0 and j == 1),  # a lone first word is capitalised as any first word is
+        float(j == i + 1 and _opens_sentence(toks, i)),  # a lone first word is capitalised as any first word is
         float(opens > 0),
         len(span) / max(len(toks), 1),
         float(_cuts_name(toks, i, j, asked)),
