@@ -22,6 +22,7 @@ from .index.encoder import Encoder, SentenceEncoder
 from .index.lexical import tokenize
 from .phrase import with_phrases
 from .quotes import self_contained
+from .reasons import why_not
 from .types import Answer, Article, Hit, IndexReport
 
 if TYPE_CHECKING:
@@ -206,8 +207,7 @@ class Assistant:
         selection = scores(rows, s.weights)
         sure = confidence(answerable_features(q, rows, selection, hits), s.calibration)
         if sure < s.abstain_below:
-            reason = (f"no sentence in the articles clearly answers this (confidence {sure:.2f}, "
-                      f"below {s.abstain_below:.2f})")
+            reason = why_not(query, hits[: s.read_chunks], loaded.evidence, sure, s.abstain_below)
             return Answer(question, False, "", (), round(sure, 4), reason)
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
                                             selection, loaded.articles, self.settings.news.conflict_margin)
