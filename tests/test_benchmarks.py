@@ -100,6 +100,12 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
                       "published": {"bm25": ["BM25", 0.679], "dense": None, "hybrid": None}},
         "squad": {"paragraphs": 10, "v1": {"questions": 10, "gold_top1": 0.8, "gold_top5": 0.9,
                                            "answer_contains": 0.7, "answered": 0.9, "answer_words_mean": 30.0}},
+        "answers": {"v1": {"answer_contains": 0.8, "answer_words_mean": 36.0, "phrase_em": 0.25, "phrase_f1": 0.34,
+                           "phrase_marked": 0.9},
+                    "v2": {"auc": 0.7}, "withheld": {"auc": 0.89, "kept_abstained": 0.03},
+                    "seeds": {"answerable": 34, "answered_right": 33, "phrase_right": 18, "on_topic": 11,
+                              "on_topic_abstained": 5, "out_of_corpus": 7, "out_of_corpus_abstained": 7},
+                    "load_1m": 2.0},
         "speed": {"build": [build], "scales": [scale, scale | {"chunks": 1000, "corpus": "big"}]},
         "tune": {"beir_split": "train", "beir_queries": 3, "squad_questions": 4,
                  "fusion": {"beir": [variant], "squad": [variant | {"gold_top1": 0.8, "gold_top5": 0.9}]}},
@@ -125,6 +131,7 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
     for title in report.TITLES.values():
         assert title in text
     assert "do not cover" not in text  # results from before the withheld measure still render
+    assert "answer phrase, official F1" in text and "| 34.0 | ≥ 51 ❌ |" in text and "33 / 34" in text
     results["squad"]["withheld"] = {"withheld_paragraphs": 4, "first_questions": 5, "paragraphs": 6,
                                     "withheld_questions": 5, "kept_questions": 5, "withheld_abstained": 0.8,
                                     "kept_abstained": 0.2, "auc": 0.9, "withheld_answered": 1,
