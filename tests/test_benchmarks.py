@@ -11,7 +11,18 @@ from test_news_benchmark import NEWS_RESULT
 
 from benchmarks import report
 from benchmarks.cli import BENCH, main
-from benchmarks.metrics import max_pool, mrr_at_k, ndcg_at_k, percentile, recall_at_k, roc_auc
+from benchmarks.metrics import (
+    max_pool,
+    mrr_at_k,
+    ndcg_at_k,
+    percentile,
+    recall_at_k,
+    roc_auc,
+    squad_exact,
+    squad_f1,
+    squad_normalize,
+    squad_scores,
+)
 from benchmarks.squad import (
     Question,
     contains_answer,
@@ -48,6 +59,17 @@ def test_roc_auc_by_hand() -> None:
     assert roc_auc([0.5, 0.5], [True, False]) == pytest.approx(0.5)  # a tie counts half
     assert roc_auc([1.0, 0.0], [False, True]) == 0.0
     assert math.isnan(roc_auc([0.3], [True]))
+
+
+def test_squad_scores_as_the_official_script_by_hand() -> None:
+    """evaluate-v1.1.py: lower, drop punctuation and a/an/the, fix spaces; token F1; max over accepted answers."""
+    assert squad_normalize("The  Denver Broncos!") == "denver broncos"
+    assert squad_normalize("an apple, a pear") == "apple pear"
+    assert squad_exact("the Denver Broncos.", "Denver Broncos") == 1.0
+    assert squad_f1("Denver Broncos", "the Denver Broncos team") == pytest.approx(0.8)  # P 2/2, R 2/3
+    assert squad_f1("Carolina", "Denver Broncos") == 0.0
+    assert squad_scores("Broncos", ["Carolina Panthers", "Denver Broncos"]) == (0.0, pytest.approx(2 / 3))
+    assert squad_scores("Denver Broncos", ["Carolina Panthers", "Denver Broncos"]) == (1.0, 1.0)
 
 
 def test_max_pool_scores_a_document_by_its_best_chunk() -> None:
