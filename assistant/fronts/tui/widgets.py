@@ -258,10 +258,12 @@ class ArticleView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"article-view--quote", "article-view--mark"}  # styled in app.tcss
     GUTTER = 2  # cells left of the text: the bar beside cited paragraphs, and a space
 
-    def __init__(self, article: Article, span: tuple[int, int] | None = None) -> None:
+    def __init__(self, article: Article, span: tuple[int, int] | None = None,
+                 phrase: tuple[int, int] | None = None) -> None:
         super().__init__(id="article")
         self.article = article
         self.span = span
+        self.phrase = phrase  # the answer phrase inside the quote, drawn bold
         # Row r shows article.text[starts[r]:ends[r]]; a blank row between paragraphs has start == end.
         self._starts = array("q")
         self._ends = array("q")
@@ -341,6 +343,8 @@ class ArticleView(ScrollView, can_focus=True):
         if self.span is not None and start < self.span[1] and self.span[0] < end:
             quote = self.get_visual_style("article-view--quote")
             content = content.stylize(quote, max(self.span[0] - start, 0), min(self.span[1], end) - start)
+        if self.phrase is not None and start < self.phrase[1] and self.phrase[0] < end:
+            content = content.stylize("bold", max(self.phrase[0] - start, 0), min(self.phrase[1], end) - start)
         return content
 
     def render_line(self, y: int) -> Strip:
@@ -383,9 +387,12 @@ class ArticleView(ScrollView, can_focus=True):
             return ""
         pieces: list[str] = []
         last_end: int | None = None
+        quote = self.get_visual_style("article-view--quote")
         for row in range(rows[0], rows[1] + 1):
             content = self.row_content(row)
             for span in content.spans:
+                if span.style != quote:
+                    continue  # the phrase's bold lies inside the quote's span
                 start = self._starts[row] + span.start
                 if last_end is not None:
                     pieces.append(self.article.text[last_end:start])
