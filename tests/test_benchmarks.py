@@ -197,6 +197,22 @@ def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "hybrid (shipped)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not (BENCH / "squad" / "dev-v1.1.passages.jsonl").exists(), reason="benchmark data not present")
+def test_answers_section_on_a_tiny_slice(tmp_path: Path) -> None:
+    """The answers section end to end: phrase EM/F1 from real answers, and the seed files counted."""
+    out, cache = tmp_path / "docs", tmp_path / "cache"
+    code = main(["run", "--squad", str(BENCH / "squad"), "--out", str(out), "--cache", str(cache),
+                 "--sections", "answers", "--limit-docs", "20", "--limit-queries", "5", "--squad-questions", "10",
+                 "--no-plots"])
+    assert code == 0
+    r = json.loads((cache / "results.json").read_text())["answers"]
+    assert 0.0 <= r["v1"]["phrase_em"] <= r["v1"]["phrase_f1"] <= 1.0
+    assert r["seeds"]["answerable"] >= 25 and r["seeds"]["answered_right"] >= 25
+    assert r["rephrased"]["answerable"] >= 10
+    assert "answer phrase, official F1" in (out / "benchmarks.md").read_text()
+
+
 SERVE_RESULT = {"questions": 52, "rounds": 3,
                 "in_process": {"requests": 156, "p50_ms": 31.25, "p95_ms": 48.5, "load_1m": 1.2},
                 "http": [{"clients": 1, "requests": 156, "errors": 0, "p50_ms": 35.75, "p95_ms": 52.5,
