@@ -20,6 +20,9 @@ from .evidence import Evidence
 from .filters import DateLike, parse_filter
 from .index.encoder import Encoder, SentenceEncoder, make_encoder
 from .index.lexical import tokenize
+from .phrase import with_phrases
+from .quotes import self_contained
+from .reasons import why_not
 from .types import Answer, Article, Hit, IndexReport
 
 if TYPE_CHECKING:
@@ -207,12 +210,14 @@ class Assistant:
         selection = scores(rows, s.weights)
         sure = confidence(answerable_features(q, rows, selection, hits), s.calibration)
         if sure < s.abstain_below:
-            reason = (f"no sentence in the articles clearly answers this (confidence {sure:.2f}, "
-                      f"below {s.abstain_below:.2f})")
+            reason = why_not(query, hits[: s.read_chunks], loaded.evidence, sure, s.abstain_below)
             return Answer(question, False, "", (), round(sure, 4), reason)
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
                                             selection, loaded.articles, self.settings.news.conflict_margin)
+        citations = self_contained(citations, q.terms, loaded.evidence, loaded.articles, s.self_contained_max_words)
         citations = [replace(c, also_in=loaded.collection.copies_of(c.source)) for c in citations]
+        citations = with_phrases(query, citations, {c.source: loaded.evidence.text(c.source) for c in citations},
+                                 dict(s.phrase_weights))
         answer_text = " ".join(c.quote for c in citations)
         return Answer(question, True, answer_text, tuple(citations), round(sure, 4),
                       f"quoted from {len({c.source for c in citations})} article(s)"

@@ -137,6 +137,13 @@ class Citation:
     newest: bool = False  # from the most recently dated of the articles this answer quotes
     disagrees: bool = False  # says another number or name than a quote of another date (both are shown)
 
+    @property
+    def phrase(self) -> str | None:
+        """The words of the quote that answer (`answer_start`-`answer_end`), or None when none is marked."""
+        if self.answer_start is None or self.answer_end is None:
+            return None
+        return self.quote[self.answer_start - self.start : self.answer_end - self.start]
+
     @classmethod
     def of(cls, article: Article, start: int, end: int, score: float) -> Citation:
         """The one way a citation is made: the quote is cut from the article's text, metadata copied."""

@@ -30,7 +30,7 @@ from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
 
 log = logging.getLogger("benchmarks")
-SECTIONS = ("retrieval", "squad", "speed", "tune", "chunks", "serve", "store", "news")
+SECTIONS = ("retrieval", "squad", "answers", "speed", "tune", "chunks", "serve", "store", "news")
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO.parent / "shared" / "bench"
 
@@ -249,6 +249,25 @@ def _run_squad(args: argparse.Namespace) -> dict[str, Any]:
         assistant3 = open_assistant(docs3.folder, args.cache, _settings(args), encoder)
         out["withheld"] = abstention_withheld(assistant3, split) | {"paragraphs": len(docs3.doc_of),
                                                                     "first_questions": size}
+    return out
+
+
+def _run_answers(args: argparse.Namespace) -> dict[str, Any]:
+    """Issue 12's goals in one place: the SQuAD measures (with the answer phrase's official EM/F1), and the
+    seed questions, as written and asked in other words, on a copy of the shipped index."""
+    from .seeds import seed_counts
+
+    out = _run_squad(args)
+    seeds_index = args.cache / "answers" / "seeds-index"
+    if not seeds_index.exists():
+        shutil.copytree(DEFAULT_INDEX, seeds_index, ignore=shutil.ignore_patterns(".lock"))
+    from .common import real_encoder
+
+    seeds = Assistant(DEFAULT_CORPUS, seeds_index, encoder=real_encoder())
+    data = REPO / "tests" / "data"
+    out["seeds"] = seed_counts(seeds, data / "seed_questions.json")
+    out["rephrased"] = seed_counts(seeds, data / "seed_questions_rephrased.json")
+    out["load_1m"] = os.getloadavg()[0]
     return out
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+import string
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 
@@ -70,3 +73,36 @@ def percentile(values: Sequence[float], q: float) -> float:
 def mean(values: Iterable[float]) -> float:
     items = list(values)
     return sum(items) / len(items) if items else float("nan")
+
+
+# SQuAD v1.1 answer scoring, exactly as the official evaluate-v1.1.py (Rajpurkar et al. 2016): lowercase,
+# drop punctuation, drop the articles a/an/the, collapse whitespace; EM and token F1, each the max over
+# the accepted answers.
+_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation)
+
+
+def squad_normalize(text: str) -> str:
+    """The official normalize_answer: lower, remove punctuation, remove articles, fix whitespace."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_SQUAD_ARTICLES.sub(" ", text).split())
+
+
+def squad_f1(prediction: str, truth: str) -> float:
+    """The official f1_score: harmonic mean of token precision and recall after normalisation."""
+    pred, gold = squad_normalize(prediction).split(), squad_normalize(truth).split()
+    same = sum((Counter(pred) & Counter(gold)).values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(pred), same / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def squad_exact(prediction: str, truth: str) -> float:
+    """The official exact_match_score."""
+    return float(squad_normalize(prediction) == squad_normalize(truth))
+
+
+def squad_scores(prediction: str, truths: Sequence[str]) -> tuple[float, float]:
+    """(EM, F1) of one prediction, each the max over the accepted answers (metric_max_over_ground_truths)."""
+    return max(squad_exact(prediction, t) for t in truths), max(squad_f1(prediction, t) for t in truths)

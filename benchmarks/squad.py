@@ -22,7 +22,7 @@ from assistant import Assistant
 from assistant.core import clean_question
 
 from .data import Documents, read_jsonl
-from .metrics import max_pool, mean, roc_auc
+from .metrics import max_pool, mean, roc_auc, squad_scores
 
 TEST_SIZE = 2000  # SQuAD v1.1 dev questions asked for the report
 TEST_SEED = 0
@@ -97,8 +97,10 @@ def _prime(assistant: Assistant, questions: Sequence[str]) -> None:
 def answers_v1(assistant: Assistant, docs: Documents, questions: Sequence[Question]) -> dict[str, Any]:
     """Gold paragraph at top-1/top-5 of search, answer-contains rate and answer length, over `questions`."""
     _prime(assistant, [q["question"] for q in questions])
-    top1 = top5 = contains = found = 0
+    top1 = top5 = contains = found = marked = 0
     words: list[float] = []
+    em: list[float] = []
+    f1: list[float] = []
     for q in questions:
         hits = assistant.search(q["question"], k=assistant.settings.retrieval.candidates)
         ranking = max_pool((docs.doc_of[h.chunk.source], h.score) for h in hits)
@@ -109,6 +111,11 @@ def answers_v1(assistant: Assistant, docs: Documents, questions: Sequence[Questi
             found += 1
             words.append(len(answer.text.split()))
             contains += contains_answer(answer.text, q["answers"])
+        phrase = next((c.phrase for c in answer.citations if c.phrase), None)
+        marked += phrase is not None
+        e, f = squad_scores(phrase, q["answers"]) if phrase is not None else (0.0, 0.0)
+        em.append(e)
+        f1.append(f)
     n = len(questions)
     return {
         "questions": n,
@@ -117,6 +124,11 @@ def answers_v1(assistant: Assistant, docs: Documents, questions: Sequence[Questi
         "answer_contains": contains / n,  # abstentions count as misses
         "answered": found / n,
         "answer_words_mean": mean(words),
+        # The answer phrase, scored by the official SQuAD v1.1 EM/F1 (max over accepted answers); an abstention
+        # or an answer without a marked phrase scores 0.
+        "phrase_em": mean(em),
+        "phrase_f1": mean(f1),
+        "phrase_marked": marked / n,
     }
 
 

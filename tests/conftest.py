@@ -89,6 +89,8 @@ def assert_citation_contract(answer_dict: dict, where: Assistant | Path) -> None
         text = _article_text(where, citation["source"])
         assert text[citation["start"] : citation["end"]] == citation["quote"]
         assert citation["quote"] in answer_dict["answer"]
+        if citation.get("answer_start") is not None:  # the answer phrase lies inside its quote
+            assert citation["start"] <= citation["answer_start"] < citation["answer_end"] <= citation["end"]
     if answer_dict["found"]:
         assert answer_dict["citations"]
         rest = answer_dict["answer"]

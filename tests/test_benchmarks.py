@@ -11,7 +11,18 @@ from test_news_benchmark import NEWS_RESULT
 
 from benchmarks import report
 from benchmarks.cli import BENCH, main
-from benchmarks.metrics import max_pool, mrr_at_k, ndcg_at_k, percentile, recall_at_k, roc_auc
+from benchmarks.metrics import (
+    max_pool,
+    mrr_at_k,
+    ndcg_at_k,
+    percentile,
+    recall_at_k,
+    roc_auc,
+    squad_exact,
+    squad_f1,
+    squad_normalize,
+    squad_scores,
+)
 from benchmarks.squad import (
     Question,
     contains_answer,
@@ -48,6 +59,17 @@ def test_roc_auc_by_hand() -> None:
     assert roc_auc([0.5, 0.5], [True, False]) == pytest.approx(0.5)  # a tie counts half
     assert roc_auc([1.0, 0.0], [False, True]) == 0.0
     assert math.isnan(roc_auc([0.3], [True]))
+
+
+def test_squad_scores_as_the_official_script_by_hand() -> None:
+    """evaluate-v1.1.py: lower, drop punctuation and a/an/the, fix spaces; token F1; max over accepted answers."""
+    assert squad_normalize("The  Denver Broncos!") == "denver broncos"
+    assert squad_normalize("an apple, a pear") == "apple pear"
+    assert squad_exact("the Denver Broncos.", "Denver Broncos") == 1.0
+    assert squad_f1("Denver Broncos", "the Denver Broncos team") == pytest.approx(0.8)  # P 2/2, R 2/3
+    assert squad_f1("Carolina", "Denver Broncos") == 0.0
+    assert squad_scores("Broncos", ["Carolina Panthers", "Denver Broncos"]) == (0.0, pytest.approx(2 / 3))
+    assert squad_scores("Denver Broncos", ["Carolina Panthers", "Denver Broncos"]) == (1.0, 1.0)
 
 
 def test_max_pool_scores_a_document_by_its_best_chunk() -> None:
@@ -100,6 +122,12 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
                       "published": {"bm25": ["BM25", 0.679], "dense": None, "hybrid": None}},
         "squad": {"paragraphs": 10, "v1": {"questions": 10, "gold_top1": 0.8, "gold_top5": 0.9,
                                            "answer_contains": 0.7, "answered": 0.9, "answer_words_mean": 30.0}},
+        "answers": {"v1": {"answer_contains": 0.8, "answer_words_mean": 36.0, "phrase_em": 0.25, "phrase_f1": 0.34,
+                           "phrase_marked": 0.9},
+                    "v2": {"auc": 0.7}, "withheld": {"auc": 0.89, "kept_abstained": 0.03},
+                    "seeds": {"answerable": 34, "answered_right": 33, "phrase_right": 18, "on_topic": 11,
+                              "on_topic_abstained": 5, "out_of_corpus": 7, "out_of_corpus_abstained": 7},
+                    "load_1m": 2.0},
         "speed": {"build": [build], "scales": [scale, scale | {"chunks": 1000, "corpus": "big"}]},
         "tune": {"beir_split": "train", "beir_queries": 3, "squad_questions": 4,
                  "fusion": {"beir": [variant], "squad": [variant | {"gold_top1": 0.8, "gold_top5": 0.9}]}},
@@ -125,6 +153,7 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
     for title in report.TITLES.values():
         assert title in text
     assert "do not cover" not in text  # results from before the withheld measure still render
+    assert "answer phrase, official F1" in text and "| 34.0 | ≥ 51 ❌ |" in text and "33 / 34" in text
     results["squad"]["withheld"] = {"withheld_paragraphs": 4, "first_questions": 5, "paragraphs": 6,
                                     "withheld_questions": 5, "kept_questions": 5, "withheld_abstained": 0.8,
                                     "kept_abstained": 0.2, "auc": 0.9, "withheld_answered": 1,
@@ -166,6 +195,22 @@ def test_smoke_run_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture
     md = (out / "benchmarks.md").read_text()
     assert "nDCG@10" in md and "SQuAD v1.1" in md and "do not cover" in md
     assert "hybrid (shipped)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BENCH / "squad" / "dev-v1.1.passages.jsonl").exists(), reason="benchmark data not present")
+def test_answers_section_on_a_tiny_slice(tmp_path: Path) -> None:
+    """The answers section end to end: phrase EM/F1 from real answers, and the seed files counted."""
+    out, cache = tmp_path / "docs", tmp_path / "cache"
+    code = main(["run", "--squad", str(BENCH / "squad"), "--out", str(out), "--cache", str(cache),
+                 "--sections", "answers", "--limit-docs", "20", "--limit-queries", "5", "--squad-questions", "10",
+                 "--no-plots"])
+    assert code == 0
+    r = json.loads((cache / "results.json").read_text())["answers"]
+    assert 0.0 <= r["v1"]["phrase_em"] <= r["v1"]["phrase_f1"] <= 1.0
+    assert r["seeds"]["answerable"] >= 25 and r["seeds"]["answered_right"] >= 25
+    assert r["rephrased"]["answerable"] >= 10
+    assert "answer phrase, official F1" in (out / "benchmarks.md").read_text()
 
 
 SERVE_RESULT = {"questions": 52, "rounds": 3,

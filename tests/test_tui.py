@@ -562,3 +562,24 @@ async def test_keys_history_help_copy_and_clear(assistant: Assistant) -> None:
         assert not app.session.turns and app.query_one("#welcome").display
         await pilot.press("up")
         assert box.value.startswith("Who is the Afghan")  # history survives a clear
+
+
+def _bold(content: Content) -> list[str]:
+    return [content.plain[s.start : s.end] for s in content.spans if "bold" in str(s.style)]
+
+
+async def test_the_answer_phrase_is_bold_in_the_chat_and_in_the_reader(assistant: Assistant) -> None:
+    app = AssistantApp(assistant)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        turn = await ask(pilot, RUSSIA)
+        quote = turn.query_one(".quote", Static).content
+        assert isinstance(quote, Content)
+        assert "$1.2 billion" in _bold(quote)
+        await pilot.click(CitationLink)
+        view = await opened_reader(pilot)
+        rows = view.quote_rows()
+        assert rows is not None
+        drawn = [b for row in range(rows[0], rows[1] + 1) for b in _bold(view.row_content(row))]
+        assert "$1.2 billion" in drawn
+        assert "$1.2 billion" in view.highlighted_text()

@@ -266,6 +266,9 @@ def _ask_server(args: argparse.Namespace, flt: Any) -> int:
 
 def _print_answer(answer: Any, hits: Sequence[dict[str, Any]], flt: Any) -> int:
     if answer.found:
+        phrase = next((c.phrase for c in answer.citations if c.phrase), None)
+        if phrase:
+            print(f"Answer: {safe(phrase)}\n")
         for number, citation in enumerate(answer.citations, start=1):
             print(f"{safe(citation.quote)} [{number}]")
         print()

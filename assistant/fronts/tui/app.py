@@ -103,7 +103,10 @@ class ReaderScreen(Screen[None]):
             yield Static(Content(display_line(f"Also in: {copies(self.citation.also_in)}")), id="reader-copies")
         yield Static(Content(where), id="reader-source")
         span = (self.citation.start, self.citation.end) if self.citation is not None else None
-        yield ArticleView(self.article, span)
+        c = self.citation
+        phrase = (c.answer_start, c.answer_end) if c is not None and c.answer_start is not None \
+            and c.answer_end is not None else None
+        yield ArticleView(self.article, span, phrase)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -51,6 +51,15 @@ def display_same_length(text: str) -> str:
     return "".join(ch if ch == "\n" else " " if ch in "\t\r" else "\ufffd" if _unsafe(ch) else ch for ch in text)
 
 
+def _quote_parts(citation: Citation) -> list[str | tuple[str, str]]:
+    """The quote for the chat, the answer phrase in bold inside it (when one is marked)."""
+    if citation.answer_start is None or citation.answer_end is None:
+        return [display_line(citation.quote)]
+    a, b = citation.answer_start - citation.start, citation.answer_end - citation.start
+    quote = citation.quote
+    return [display_line(quote[:a]), (display_line(quote[a:b]), "bold"), display_line(quote[b:])]
+
+
 def confidence_cue(confidence: float) -> str:
     """A word for the confidence, so it reads at a glance (and without colours)."""
     if confidence >= 0.8:
@@ -211,7 +220,7 @@ class Turn(Vertical):
         for number, citation in enumerate(answer.citations, start=1):
             if number > 1:
                 parts.append(" ")
-            parts += [f"“{display_line(citation.quote)}”", (f" [{number}]", MARKER)]
+            parts += ["“", *_quote_parts(citation), "”", (f" [{number}]", MARKER)]
         word = confidence_cue(answer.confidence)
         cue = Content.assemble((f"{word} confidence", "bold $text-success" if word == "high" else "bold $text-warning"),
                                (f" · {answer.confidence:.2f}", "$text-muted"))
@@ -249,10 +258,12 @@ class ArticleView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"article-view--quote", "article-view--mark"}  # styled in app.tcss
     GUTTER = 2  # cells left of the text: the bar beside cited paragraphs, and a space
 
-    def __init__(self, article: Article, span: tuple[int, int] | None = None) -> None:
+    def __init__(self, article: Article, span: tuple[int, int] | None = None,
+                 phrase: tuple[int, int] | None = None) -> None:
         super().__init__(id="article")
         self.article = article
         self.span = span
+        self.phrase = phrase  # the answer phrase inside the quote, drawn bold
         # Row r shows article.text[starts[r]:ends[r]]; a blank row between paragraphs has start == end.
         self._starts = array("q")
         self._ends = array("q")
@@ -332,6 +343,8 @@ class ArticleView(ScrollView, can_focus=True):
         if self.span is not None and start < self.span[1] and self.span[0] < end:
             quote = self.get_visual_style("article-view--quote")
             content = content.stylize(quote, max(self.span[0] - start, 0), min(self.span[1], end) - start)
+        if self.phrase is not None and start < self.phrase[1] and self.phrase[0] < end:
+            content = content.stylize("bold", max(self.phrase[0] - start, 0), min(self.phrase[1], end) - start)
         return content
 
     def render_line(self, y: int) -> Strip:
@@ -374,9 +387,12 @@ class ArticleView(ScrollView, can_focus=True):
             return ""
         pieces: list[str] = []
         last_end: int | None = None
+        quote = self.get_visual_style("article-view--quote")
         for row in range(rows[0], rows[1] + 1):
             content = self.row_content(row)
             for span in content.spans:
+                if span.style != quote:
+                    continue  # the phrase's bold lies inside the quote's span
                 start = self._starts[row] + span.start
                 if last_end is not None:
                     pieces.append(self.article.text[last_end:start])

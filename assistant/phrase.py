@@ -1,0 +1,278 @@
+"""The answer phrase: the few words inside a quote that answer the question (a name, a place, a date, a number).
+
+No reading model ships, so the phrase is found the way a reader skims: the question says what kind of
+thing it asks for ("who": a name; "where": a place; "when": a date; "how many": a number with its unit;
+"which newspaper": a name), every short span of the quote that could be such a thing is a candidate,
+and each candidate is scored by a linear model over a few features (its kind, how close it stands to
+the question's words found in the quote, its length). The weights are fitted per asked kind on SQuAD
+tuning questions (`benchmarks/tune_phrase.py`) and live in `config.PhraseSettings`. Words the question
+already contains are never the answer, so a span holding one is not a candidate. Questions that ask
+"why" or "how" (a reason, a manner) get no phrase: the quote itself is the answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from .index.lexical import STOP_WORDS, tokenize
+from .types import Citation
+
+KINDS = ("person", "place", "date", "number", "thing", "other")
+PHRASE_FEATURES = (
+    "capitalised", "number", "date", "head_after", "log_tokens", "near", "between", "after_matched",
+    "before_matched", "stop_share", "lone_initial", "parenthesis", "sentence_share", "cuts_name",
+    "asked_share", "near_mean", "plural_list",
+)
+MAX_TOKENS = 7  # SQuAD v1.1 accepted answers average 3.2 words; 7 tokens also holds "Iran, Turkey and China"
+
+_MONTHS = ("january february march april may june july august september october november december "
+           "jan feb mar apr jun jul aug sep sept oct nov dec").split()
+_DATE_WORDS = frozenset(_MONTHS) | frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday century centuries decade decades bc ad bce ce "
+    "yesterday today tomorrow spring summer autumn fall winter".split())
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
+    "trillion dozen dozens half quarter percent first second third fourth fifth".split())
+# "Last week", "Next year", "This month": a capitalised first word before these is a time, not a name.
+_TIME_UNITS = frozenset("week weeks month months year years weekend night morning evening time".split())
+_CONNECTORS = frozenset({"of", "the", "and", "de", "for", "van", "von", "da", "&", "-", "’s", "'s"})
+_TOKEN = re.compile(
+    r"(?:[A-Z]\.){2,}"  # U.S., D.C.
+    r"|[$£€¥]?\d[\d,.:]*\d%?|[$£€¥]?\d%?"  # 1,200  3.5%  $6.5  10:30
+    r"|[^\W\d_][\w’'-]*[\w]|[^\W\d_]"  # words, mid-term, Kazan’s
+    r"|[^\w\s]")
+_YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})s?$")
+_DIGIT = re.compile(r"\d")
+
+# What the question asks for. Order matters: the first rule that matches decides.
+_REASON = re.compile(r"^(why|how (?!many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide|"
+                     r"far|early|late|soon))\b|\bwhy\b", re.IGNORECASE)
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
+    r"|\b(what|which) (percentage|percent|proportion|number|amount|size|population|price|cost|"
+    r"speed|distance|temperature|rate|share|age|length|height|weight)\b", re.IGNORECASE)
+_DATE_Q = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
+                     r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
+                     re.IGNORECASE)
+_PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|country|state|place|town|region|continent|"
+                      r"province|county|nation|island|river|capital|location|area|village|district|street)\b"
+                      r"|\bfrom (what|which) (city|country|town|place)\b", re.IGNORECASE)
+_PERSON_Q = re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose)\b|\b(what|which) (person|man|woman|president|"
+                       r"king|leader|player|author|writer|company|organi[sz]ation|group|team|newspaper|agency|"
+                       r"party|minister|official)\b|\bname of\b|\bwhat is the name\b", re.IGNORECASE)
+_THING_Q = re.compile(r"\b(?:what|which) (?:kind of |type of |sort of )?([a-z]+)\b", re.IGNORECASE)
+
+
+def asked_kind(question: str) -> str | None:
+    """What the question asks for: one of KINDS, or None for a reason or manner ("why", "how did")."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _REASON.search(question):
+        return None
+    if _PLACE_Q.search(question):
+        return "place"
+    if _PERSON_Q.search(question):
+        return "person"
+    match = _THING_Q.search(question)
+    if match and match.group(1).lower() not in STOP_WORDS and match.group(1).lower() not in {"did", "does", "do"}:
+        return "thing"
+    return "other"
+
+
+def asked_head(question: str) -> str | None:
+    """The noun a "which X" / "what X" / "how many X" question names (stemmed), else None."""
+    match = re.search(r"\b(?:what|which|how many|how much) (?:kind of |type of |sort of )?([a-z]+)", question,
+                      re.IGNORECASE)
+    if not match or match.group(1).lower() in STOP_WORDS:
+        return None
+    stems = tokenize(match.group(1))
+    return stems[0] if stems else None
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+    stem: str  # "" for stop words and punctuation
+
+
+def _tokens(text: str, start: int, end: int) -> list[_Token]:
+    out = []
+    for m in _TOKEN.finditer(text, start, end):
+        word = m.group(0)
+        stems = tokenize(word)
+        out.append(_Token(word, m.start(), m.end(), stems[0] if stems else ""))
+    return out
+
+
+def _is_number(word: str) -> bool:
+    return bool(_DIGIT.search(word)) or word.lower() in _NUMBER_WORDS
+
+
+def _is_date(word: str) -> bool:
+    return bool(_YEAR.match(word)) or word.lower() in _DATE_WORDS
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() or _is_number(word)
+
+
+_SCALES = frozenset("hundred thousand million billion trillion percent % per cent".split())
+
+
+def _amount(a: _Token, b: _Token) -> bool:
+    """Are a and b one amount ("$ | 1.2", "1.2 | billion", "5 | %")?"""
+    return (_is_number(a.text) and (b.text.lower() in _SCALES or b.text == "%")) or bool(
+        _DIGIT.search(b.text) and a.text in "$£€¥")
+
+
+def _capital(t: _Token) -> bool:
+    return bool(t.stem) and t.text[:1].isupper()
+
+
+def _cuts_name(toks: list[_Token], i: int, j: int, asked: set[str]) -> bool:
+    """Does toks[i:j] cut a name in two ("World | Food Program")? Capitalised question words beside it are
+    not part of the answer ("Afghan Foreign Minister | Amir Khan Muttaqi" for "Who is the foreign minister?"),
+    so the run of capitalised words on a side cuts only if it holds a word the question lacks."""
+    def cut(side: range) -> bool:
+        run = []
+        for k in side:
+            if not _capital(toks[k]):
+                break
+            run.append(toks[k])
+        return any(t.stem not in asked for t in run)
+
+    left = i > 0 and _capital(toks[i]) and cut(range(i - 1, -1, -1))
+    right = j < len(toks) and _capital(toks[j - 1]) and cut(range(j, len(toks)))
+    return bool(left or right)
+
+
+def _cuts(toks: list[_Token], i: int, j: int) -> bool:
+    """Would toks[i:j] cut an amount ("$1.2 | billion") in two? Such a span is no candidate."""
+    return (i > 0 and _amount(toks[i - 1], toks[i])) or (j < len(toks) and _amount(toks[j - 1], toks[j]))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate phrase: offsets into the article text, and its feature row (PHRASE_FEATURES order)."""
+
+    start: int
+    end: int
+    features: tuple[float, ...]
+
+
+def spans(question: str, text: str, start: int, end: int) -> list[Span]:
+    """Every candidate phrase of `text[start:end]` with its features, for the question."""
+    asked = set(tokenize(question))
+    head = asked_head(question)
+    plural = bool(re.search(r"\b(?:what|which) [a-z]+(?<!s)s\b", question, re.IGNORECASE))  # "which countries"
+    toks = _tokens(text, start, end)
+    matched = [i for i, t in enumerate(toks) if t.stem and t.stem in asked]
+    n = len(toks)
+    out: list[Span] = []
+    for i in range(n):
+        for j in range(i + 1, min(i + MAX_TOKENS, n) + 1):
+            span = toks[i:j]
+            first, last = span[0], span[-1]
+            if not first.stem and not _is_number(first.text) and not first.text[:1].isupper():
+                continue  # a phrase does not begin with a stop word or punctuation ...
+            if not last.stem and not _is_number(last.text):
+                continue  # ... nor end with one
+            inner = [t.text for t in span[1:-1] if not t.stem and not t.text[:1].isalnum()]
+            if any(p not in {"-", "&", "’", "'", ","} for p in inner):
+                continue
+            if "\n" in text[first.start : last.end]:
+                continue  # a phrase stays inside one line (a caption, a heading and a paragraph are apart)
+            if first.stem in asked or last.stem in asked:
+                continue  # the question's own words are not its answer (inside a name they may be: "World Food
+                # Program" for "Which food agency?")
+            if _cuts(toks, i, j):
+                continue
+            out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)))
+    return out
+
+
+def _opens_sentence(toks: list[_Token], i: int) -> bool:
+    """Is toks[i] the first word of a sentence (a quote may hold two)?"""
+    return i == 0 or toks[i - 1].text in {".", "!", "?", "”", "\""} or toks[i - 1].end < toks[i].start - 1
+
+
+def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: list[int],
+              head: str | None, asked: set[str], plural: bool) -> tuple[float, ...]:
+    words = [t.text for t in span]
+    content = [t for t in span if t.stem or _is_number(t.text)]
+    capitalised = all(_is_capitalised(t.text) or t.text.lower() in _CONNECTORS for t in span) and any(
+        t.text[:1].isupper() for t in span) and not (j < len(toks) and toks[j].text.lower() in _TIME_UNITS)
+    before = [m for m in matched if m < i]
+    after = [m for m in matched if m >= j]
+    outside = before + after
+    stems = [t.stem for t in span if t.stem]
+    distance = min([i - m for m in before] + [m - j + 1 for m in after], default=len(toks))
+    stop_share = 1.0 - len(content) / len(span)
+    opens = sum(1 for t in toks[:i] if t.text == "(") - sum(1 for t in toks[:i] if t.text == ")")
+    return (
+        float(capitalised),
+        float(any(_is_number(w) for w in words)),
+        float(any(_is_date(w) for w in words)),
+        float(head is not None and (span[-1].stem == head or (j < len(toks) and toks[j].stem == head))),
+        math.log(len(span)),
+        1.0 / (1.0 + distance),
+        float(bool(before) and bool(after)),
+        float(bool(before) and i - before[-1] <= 3),
+        float(bool(after) and after[0] - j <= 2),
+        stop_share,
+        float(j == i + 1 and _opens_sentence(toks, i)),  # a lone first word is capitalised as any first word is
+        float(opens > 0),
+        len(span) / max(len(toks), 1),
+        float(_cuts_name(toks, i, j, asked)),
+        sum(1 for stem in stems if stem in asked) / len(stems) if stems else 0.0,
+        sum(1.0 / (1.0 + (i - m if m < i else m - j + 1)) for m in outside) / len(outside) if outside else 0.0,
+        float(plural and span[0].text[:1].isupper() and any(t.text in {",", "and"} for t in span)
+              and all(_is_capitalised(t.text) or t.text.lower() in _CONNECTORS or t.text == "," for t in span)),
+    )
+
+
+# A phrase of these kinds must be of that kind: a name for "who"/"where", a date for "when", a number
+# for "how many". Without one in the quote there is no phrase to mark (the quote may still answer).
+_REQUIRED = {"person": "capitalised", "place": "capitalised", "date": "date", "number": "number"}
+
+
+def answer_phrase(question: str, text: str, start: int, end: int,
+                  weights: Mapping[str, Sequence[float]]) -> tuple[int, int] | None:
+    """(start, end) of the phrase of `text[start:end]` that answers, or None: a why/how question, or no
+    span of the asked kind in the quote."""
+    kind = asked_kind(question)
+    if kind is None or kind not in weights:
+        return None
+    return best_span(kind, spans(question, text, start, end), weights[kind])
+
+
+def best_span(kind: str, candidates: Sequence[Span], weights: Sequence[float]) -> tuple[int, int] | None:
+    """The highest-scored candidate (linear in PHRASE_FEATURES) of the kind required, if any."""
+    required = _REQUIRED.get(kind)
+    column = PHRASE_FEATURES.index(required) if required else None
+    best, where = -math.inf, None
+    for span in candidates:
+        if column is not None and not span.features[column]:
+            continue
+        score = sum(a * b for a, b in zip(span.features, weights, strict=True))
+        if score > best:
+            best, where = score, (span.start, span.end)
+    return where
+
+
+def with_phrases(question: str, citations: Sequence[Citation], texts: Mapping[str, str],
+                 weights: Mapping[str, Sequence[float]]) -> list[Citation]:
+    """The citations with `answer_start`/`answer_end` set where a phrase answers (None elsewhere)."""
+    out = []
+    for c in citations:
+        found = answer_phrase(question, texts[c.source], c.start, c.end, weights)
+        out.append(replace(c, answer_start=found[0], answer_end=found[1]) if found else c)
+    return out

@@ -1,0 +1,107 @@
+"""The answer phrase: the words inside a quote that answer, per kind of question, on the seed articles
+(through the real assistant, CLI and JSON) and on sentences written here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import SEEDS, assert_citation_contract
+
+from assistant import Assistant
+from assistant.config import AnswerSettings
+from assistant.fronts import cli
+from assistant.index.encoder import SentenceEncoder
+from assistant.phrase import answer_phrase, asked_kind
+
+WEIGHTS = dict(AnswerSettings().phrase_weights)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Who founded the company?", "person"),
+    ("Whose letter was read at the meeting?", "person"),
+    ("Which newspaper reported it?", "person"),
+    ("Where was the summit held?", "place"),
+    ("From which city did he speak?", "place"),
+    ("When did the factory close?", "date"),
+    ("In what year did Russia host the delegation?", "date"),
+    ("How many workers lost their jobs?", "number"),
+    ("How much did the city spend?", "number"),
+    ("Which fruit grows there?", "thing"),
+    ("What did the minister promise?", "other"),
+    ("Why did the talks fail?", None),
+    ("How did the army respond?", None),
+])
+def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+def _phrase(question: str, sentence: str) -> str | None:
+    found = answer_phrase(question, sentence, 0, len(sentence), WEIGHTS)
+    return sentence[found[0] : found[1]] if found else None
+
+
+@pytest.mark.parametrize(("question", "sentence", "phrase"), [
+    ("Who founded the bakery?", "The bakery was founded in 1998 by Maria Lopez, a former teacher.", "Maria Lopez"),
+    ("Where was the summit held?", "The summit was held in Geneva last week, officials said.", "Geneva"),
+    ("When did the factory close?", "The factory closed in 2019 after years of losses.", "2019"),
+    ("How many workers lost their jobs?", "About 1,200 workers lost their jobs when the plant shut.", "1,200"),
+    ("How much did the city spend on the bridge?", "The city spent $4.5 million on the bridge.", "$4.5 million"),
+    ("Which agency will deliver the food?", "The food will be delivered by the World Food Program next month.",
+     "World Food Program"),
+])
+def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
+    assert _phrase(question, sentence) == phrase
+
+
+def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
+    assert _phrase("Who won the vote?", "the vote was close and the count went on all night.") is None
+    assert _phrase("When did the talks start?", "The talks started after the ministers arrived.") is None
+    assert _phrase("Why did the talks fail?", "The talks failed because neither side would move.") is None
+
+
+def test_the_question_s_own_words_are_not_the_answer() -> None:
+    sentence = "Afghan Foreign Minister Amir Khan Muttaqi spoke from Kazan."
+    assert _phrase("Who is the Afghan foreign minister?", sentence) == "Amir Khan Muttaqi"
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("Who is the Afghan foreign minister?", "Amir Khan Muttaqi"),  # person
+    ("Who is Putin's special envoy to Afghanistan?", "Zamir Kabulov"),
+    ("Where is Russia's largest foreign military base?", "Tajikistan"),  # place
+    ("When did Soviet troops withdraw from Afghanistan?", "1989"),  # date
+    ("On what date did Kabulov and the Chinese special envoy Deng Setsunan hold talks in Moscow?", "March 15"),
+    ("How much has Russia committed to train and equip the Tajik army?", "$1.2 billion"),  # number with its unit
+    ("Which newspaper reported that Russia is pulling back from cooperating with the U.S.?", "New York Times"),
+    ("Which UN food agency will Moscow use to assist Kabul?", "World Food Program"),  # which X
+])
+def test_the_phrase_in_seed_answers(assistant: Assistant, question: str, phrase: str) -> None:
+    answer = assistant.ask(question)
+    marked = [c.phrase for c in answer.citations if c.phrase]
+    assert marked and marked[0] == phrase, (marked, answer.text)
+    data = answer.to_dict()
+    assert_citation_contract(data, assistant)
+    first = next(c for c in data["citations"] if c["answer_start"] is not None)
+    assert assistant.article(first["source"]).text[first["answer_start"] : first["answer_end"]] == phrase
+
+
+def test_the_cli_prints_the_phrase_before_the_quote_and_json_has_its_offsets(
+    encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seeds_index: Any
+) -> None:
+    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
+    where = ["--corpus", str(SEEDS), "--index", str(seeds_index)]
+    assert cli.main(["ask", *where, "When did Soviet troops withdraw from Afghanistan?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Answer: 1989\n"), out
+    assert cli.main(["ask", *where, "--json", "When did Soviet troops withdraw from Afghanistan?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert_citation_contract(data, SEEDS)
+    marked = [c for c in data["citations"] if c["answer_start"] is not None]
+    assert marked and marked[0]["quote"][marked[0]["answer_start"] - marked[0]["start"]:][:4] == "1989"
+    assert all(c["answer_end"] is None for c in data["citations"] if c["answer_start"] is None)
+
+
+def test_why_questions_get_no_phrase(assistant: Assistant) -> None:
+    answer = assistant.ask("Why is Russia pulling back from cooperating with the U.S. on Afghanistan?")
+    assert all(c.answer_start is None and c.answer_end is None for c in answer.citations)

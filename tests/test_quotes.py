@@ -1,0 +1,80 @@
+"""Self-contained quotes: a sentence that leans on its neighbour is quoted with it, as one verbatim span."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEEDS, assert_citation_contract
+
+from assistant import Assistant
+from assistant.index.encoder import SentenceEncoder
+from assistant.quotes import leans_back
+
+EMBASSY = """Ruritania Returns to the Capital
+
+Ruritania announced on Monday that its diplomats would return to the capital after two years away.
+
+Last week, it became the first country to reopen its embassy there, officials said.
+
+Flights between the two cities resumed in March, and trade has grown by a third since then.
+
+The harbour of Port Valen handles most of that trade, with grain and timber the largest cargoes.
+"""
+
+
+@pytest.mark.parametrize(("sentence", "leans"), [
+    ("Last week, it became the first country to reopen its embassy there.", True),
+    ("They signed the agreement in Moscow.", True),
+    ("The newspaper reported that talks had stalled.", True),
+    ("“We will not negotiate,” he said on Friday.", True),
+    ("Zamir Kabulov, his special envoy for Afghanistan, described the advance.", False),
+    ("Ruritania announced on Monday that its diplomats would return.", False),
+    ("The harbour of Port Valen handles most of that trade.", False),
+])
+def test_which_sentences_lean_on_the_one_before(sentence: str, leans: bool) -> None:
+    assert leans_back(sentence) is leans
+
+
+@pytest.fixture(scope="module")
+def embassy(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceEncoder) -> Assistant:
+    corpus = tmp_path_factory.mktemp("embassy")
+    (corpus / "embassy.txt").write_text(EMBASSY, encoding="utf-8")
+    assistant = Assistant(corpus, tmp_path_factory.mktemp("embassy-index"), encoder=encoder)
+    assistant.open()
+    return assistant
+
+
+def test_a_pronoun_subject_is_quoted_with_the_sentence_that_names_it(embassy: Assistant) -> None:
+    answer = embassy.ask("Which country was the first to reopen its embassy?")
+    assert answer.found, answer.reason
+    first = answer.citations[0]
+    assert "Ruritania announced on Monday" in first.quote and "Last week, it became" in first.quote
+    assert first.phrase == "Ruritania"
+    assert_citation_contract(answer.to_dict(), embassy)
+
+
+def test_a_following_sentence_with_the_asked_fact_is_quoted_as_one_span(assistant: Assistant) -> None:
+    """The Kazan seed: the minister is named in one sentence, the city in the next ("he said Friday from Kazan")."""
+    answer = assistant.ask("From which city did the Afghan foreign minister speak on Friday?")
+    assert answer.found, answer.reason
+    first = answer.citations[0]
+    assert "Amir Khan Muttaqi called on other countries" in first.quote and "from Kazan" in first.quote
+    text = (SEEDS / first.source).read_text(encoding="utf-8")
+    assert text[first.start : first.end] == first.quote  # one contiguous span, verbatim
+    assert_citation_contract(answer.to_dict(), SEEDS)
+
+
+def test_a_sentence_that_stands_alone_is_not_widened(assistant: Assistant, embassy: Assistant) -> None:
+    answer = embassy.ask("Which harbour handles most of the trade?")
+    assert answer.citations[0].quote == ("The harbour of Port Valen handles most of that trade, with grain and timber "
+                                         "the largest cargoes.")
+    seed = assistant.ask("Who is the Taliban spokesman who repeated the preconditions for dialogue?")
+    quote = seed.citations[0].quote
+    assert "Zabihullah Mujahid" in quote and "\n" not in quote
+
+
+def test_no_text_is_quoted_twice(assistant: Assistant) -> None:
+    for question in ("From which city did the Afghan foreign minister speak on Friday?",
+                     "Who is Putin's special envoy to Afghanistan?"):
+        spans = [(c.source, c.start, c.end) for c in assistant.ask(question).citations]
+        for i, (source, start, end) in enumerate(spans):
+            assert not any(s == source and a < end and start < b for s, a, b in spans[i + 1 :])
