@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX
+from assistant.fronts import cli
 from assistant.index.encoder import SentenceEncoder
 
 SEEDS = DEFAULT_CORPUS
@@ -36,6 +37,20 @@ def encoder() -> SentenceEncoder:
     enc = SentenceEncoder(Settings().model_path)
     enc.encode(["warm up"])
     return enc
+
+
+@pytest.fixture
+def run(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """cli.main(args) with the session's loaded model: (exit status, stdout, stderr)."""
+    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
+
+    def call(*args: str) -> tuple[int, str, str]:
+        status = cli.main(list(args))
+        out = capsys.readouterr()
+        return status, out.out, out.err
+
+    return call
 
 
 @pytest.fixture(scope="session")

@@ -14,20 +14,6 @@ import pytest
 from conftest import SEEDS, SHIPPED_INDEX, assert_citation_contract
 
 from assistant.fronts import cli
-from assistant.index.encoder import SentenceEncoder
-
-
-@pytest.fixture
-def run(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    """cli.main(args) with the session's loaded model: (exit status, stdout, stderr)."""
-    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
-
-    def call(*args: str) -> tuple[int, str, str]:
-        status = cli.main(list(args))
-        out = capsys.readouterr()
-        return status, out.out, out.err
-
-    return call
 
 
 def test_help_is_instant_and_imports_no_torch() -> None:

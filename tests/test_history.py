@@ -17,7 +17,6 @@ from conftest import SEEDS
 
 from assistant import Answer, Assistant, Citation
 from assistant.errors import HistoryError
-from assistant.fronts import cli
 from assistant.fronts.conversations import Conversations, UnknownConversation
 from assistant.history import History, fts_query, to_markdown
 from assistant.index.encoder import SentenceEncoder
@@ -202,16 +201,6 @@ def test_a_conversation_continues_after_a_restart(encoder: SentenceEncoder, seed
         Conversations(first, None, front="http").ask(FOLLOW_UP, key)
 
 
-@pytest.fixture
-def run(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
-
-    def call(*args: str) -> tuple[int, str, str]:
-        status = cli.main(list(args))
-        out = capsys.readouterr()
-        return status, out.out, out.err
-
-    return call
 
 
 def test_history_commands(run: Any, seeds_index: Path, private_history: Path, tmp_path: Path) -> None:

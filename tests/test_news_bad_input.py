@@ -16,9 +16,7 @@ from conftest import NEWS, SEEDS, FakeEncoder
 from assistant import Assistant, Settings
 from assistant.errors import FilterError
 from assistant.filters import parse_filter
-from assistant.fronts import cli
 from assistant.index.build import open_index
-from assistant.index.encoder import SentenceEncoder
 from assistant.ingest import read_corpus, read_file
 
 PAGE = (NEWS / "pages" / "dailyledger-reyes-primary.html").read_text(encoding="utf-8")
@@ -251,16 +249,6 @@ def test_bad_filters_are_a_clear_error(since: str | None, until: str | None, mes
     assert str(raised.value).startswith(message)
 
 
-@pytest.fixture
-def run(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
-
-    def call(*args: str) -> tuple[int, str, str]:
-        status = cli.main(list(args))
-        out = capsys.readouterr()
-        return status, out.out, out.err
-
-    return call
 
 
 @pytest.mark.parametrize("command", ["ask", "search"])
