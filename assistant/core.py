@@ -93,6 +93,11 @@ class Assistant:
             return encoder
         return self._encoder
 
+    @property
+    def backend(self) -> Backend | None:
+        """The retrieval backend: the one given, else the one `settings.backend` names once opened."""
+        return self._backend
+
     def open(self, progress: bool = False) -> IndexReport:
         """Open the index, building or updating it from the corpus if needed (idempotent)."""
         with self._lock:

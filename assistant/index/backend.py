@@ -45,6 +45,11 @@ class Backend(Retriever, Protocol):
     """A retrieval engine behind `Assistant`: attached to an opened store, then searched."""
 
     name: str
+    last_sync: SyncReport | None  # what the last attach changed (None: nothing to keep in step)
+
+    def describe(self) -> str:
+        """Where the chunks are ranked, in words (for messages)."""
+        ...
 
     def attach(self, stored: StoredIndex, lexical: LexicalIndex, settings: Settings, model: str) -> SyncReport:
         """Serve the chunks of `stored`: check the backend was built the same way (model, settings) and
@@ -60,6 +65,10 @@ class LocalBackend:
 
     def __init__(self) -> None:
         self._retriever: Retriever | None = None
+        self.last_sync: SyncReport | None = None
+
+    def describe(self) -> str:
+        return "the local index"
 
     def attach(self, stored: StoredIndex, lexical: LexicalIndex, settings: Settings, model: str) -> SyncReport:
         from .dense import DenseIndex

@@ -106,6 +106,10 @@ class MilvusBackend:
         self._retrieval = RetrievalSettings()
         self._sources: list[str] = []
         self._owner = np.zeros(0, dtype=np.int32)  # chunk row -> index into _sources
+        self.last_sync: SyncReport | None = None  # what the last attach changed in the collection
+
+    def describe(self) -> str:
+        return f"Milvus collection {self.collection} at {self.uri}"
 
     # Connecting ---------------------------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -163,7 +167,8 @@ class MilvusBackend:
         self._owner = np.zeros(stored.n_chunks, dtype=np.int32)
         for i, source in enumerate(self._sources):
             self._owner[stored.chunk_ids(source)] = i
-        return self._sync(name, stored, settings)
+        self.last_sync = self._sync(name, stored, settings)
+        return self.last_sync
 
     def _check(self, name: str, wanted: dict[str, Any]) -> None:
         properties = self._call("describe the collection", self.client().describe_collection, name).get("properties")
