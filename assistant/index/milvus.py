@@ -70,6 +70,12 @@ def _clip(text: str, limit: int = _MAX_TEXT_BYTES) -> str:
     return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
+def source_expression(operator: str, sources: Sequence[str]) -> str:
+    """`source in [...]` with each name a double-quoted, backslash-escaped string literal (milvus-lite
+    does not take filter templates)."""
+    return f"source {operator} {json.dumps(list(sources), ensure_ascii=False)}"
+
+
 def ranker_of(settings: RetrievalSettings) -> Any:
     """The Milvus ranker for the project's fusion: RRF (Cormack et al. 2009, unweighted: Milvus's RRFRanker
     takes no weights) or weighted normalised scores (Milvus normalises each side with arctan, not min-max)."""
@@ -248,8 +254,7 @@ class MilvusBackend:
         """Delete every row of these articles."""
         for at in range(0, len(sources), _LIST_CHUNK):
             part = list(sources[at : at + _LIST_CHUNK])
-            self._call("delete rows", self.client().delete, self.collection, filter="source in {names}",
-                       filter_params={"names": part})
+            self._call("delete rows", self.client().delete, self.collection, filter=source_expression("in", part))
 
     def update(self, stored: StoredIndex, sources: Sequence[str], settings: Settings) -> int:
         """Insert the chunk rows of these articles from the store (their earlier rows must be removed first)."""
@@ -276,17 +281,18 @@ class MilvusBackend:
                        "vector": np.asarray(stored.chunk_vector(i), dtype=np.float32).tolist()}
 
     # Searching ----------------------------------------------------------------------------------------
-    def _filter(self, allowed: np.ndarray | None) -> tuple[str, dict[str, Any]]:
-        """A `source` expression allowing exactly the articles of the `allowed` chunk rows ("" for all)."""
+    def _filter(self, allowed: np.ndarray | None) -> str:
+        """A `source` expression allowing exactly the articles of the `allowed` chunk rows ("" for all),
+        listing whichever is shorter: the articles allowed or those left out."""
         if allowed is None:
-            return "", {}
+            return ""
         keep = np.zeros(len(self._sources), dtype=bool)
         keep[np.unique(self._owner[allowed])] = True
         if keep.all():
-            return "", {}
+            return ""
         if keep.sum() <= len(keep) - keep.sum():
-            return "source in {names}", {"names": [self._sources[i] for i in np.flatnonzero(keep)]}
-        return "source not in {names}", {"names": [self._sources[i] for i in np.flatnonzero(~keep)]}
+            return source_expression("in", [self._sources[i] for i in np.flatnonzero(keep)])
+        return source_expression("not in", [self._sources[i] for i in np.flatnonzero(~keep)])
 
     def search(self, query_vector: np.ndarray, query_tokens: list[str], k: int, mode: str = "hybrid",
                allowed: np.ndarray | None = None) -> list[Hit]:
@@ -296,7 +302,7 @@ class MilvusBackend:
         if allowed is not None and not len(allowed):
             return []
         pymilvus, client = _pymilvus(), self.client()
-        expr, params = self._filter(allowed)
+        expr = self._filter(allowed)
         depth = max(k, self._retrieval.candidates)
         vector = np.asarray(query_vector, dtype=np.float32).tolist()
         text = " ".join(query_tokens)
@@ -305,18 +311,18 @@ class MilvusBackend:
             return []
         if mode == "dense" or (mode == "hybrid" and not text):
             found = self._call("search", client.search, self.collection, data=[vector], anns_field="vector",
-                               limit=k, search_params=dense_param, filter=expr, filter_params=params,
+                               limit=k, search_params=dense_param, filter=expr,
                                output_fields=OUTPUT)
         elif mode == "bm25":
             found = self._call("search", client.search, self.collection, data=[text], anns_field="sparse", limit=k,
-                               search_params={"metric_type": "BM25"}, filter=expr, filter_params=params,
+                               search_params={"metric_type": "BM25"}, filter=expr,
                                output_fields=OUTPUT)
         else:
             requests = [
                 pymilvus.AnnSearchRequest(data=[vector], anns_field="vector", param=dense_param, limit=depth,
-                                          expr=expr or None, expr_params=params or None),
+                                          expr=expr or None),
                 pymilvus.AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25"},
-                                          limit=depth, expr=expr or None, expr_params=params or None),
+                                          limit=depth, expr=expr or None),
             ]
             found = self._call("search", client.hybrid_search, self.collection, requests, ranker_of(self._retrieval),
                                limit=k, output_fields=OUTPUT)
