@@ -44,6 +44,8 @@ class _Embed:
 
 
 def _ray() -> Any:
+    # Read when Ray is imported: without it a new local Ray binds the machine's outward address, not 127.0.0.1.
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
         import ray.data
@@ -58,7 +60,6 @@ def start(address: str | None, cpus: int | None = None) -> None:
     ray = _ray()
     if ray.is_initialized():
         return
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         if address:
             ray.init(address=address, log_to_driver=False)
@@ -87,7 +88,8 @@ class RayEncoder:
         self.settings = settings or RaySettings()
         self.local = SentenceEncoder(path, batch_size)  # checks the folder; loads the model only if used
         self.model_id = model_identity(path)
-        self.encoded_texts = 0  # texts embedded through Ray
+        self.encoded_texts = 0  # texts embedded (tests count re-embedding)
+        self.ray_texts = 0  # ... of which through Ray
         self._dims = _dimensions(path)
 
     @property
@@ -96,6 +98,7 @@ class RayEncoder:
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if len(texts) < LOCAL_BELOW:
+            self.encoded_texts += len(texts)
             return self.local.encode(texts, progress)
         ray = _ray()
         start(self.settings.address)
@@ -118,6 +121,7 @@ class RayEncoder:
         if vectors:
             out[np.concatenate(order)] = np.concatenate(vectors)
         self.encoded_texts += len(texts)
+        self.ray_texts += len(texts)
         return out
 
 
