@@ -89,3 +89,22 @@ def test_cli_index_with_ray(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0, out
     assert "5 articles" in out and "embedded" in out
     assert not ray.is_initialized()  # the CLI shuts its Ray down
+
+
+def test_missing_ray_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+    from typing import Any
+
+    from assistant import ModelError
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    remote = RayEncoder(Settings().model_path)
+    with pytest.raises(ModelError, match=r'pip install "assistant\[ray\]"'):
+        remote.encode(["a text"] * ray_encoder.LOCAL_BELOW)
