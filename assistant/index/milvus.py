@@ -70,6 +70,17 @@ def _clip(text: str, limit: int = _MAX_TEXT_BYTES) -> str:
     return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
+_PLAIN = re.compile(r"[a-z0-9]+")
+
+
+def bm25_text(tokens: Sequence[str]) -> str:
+    """The project's tokens as a text Milvus's `standard` analyzer keeps token for token: a plain [a-z0-9]
+    token as it is, any other ("6.2", "e.g", "égal", "北京") as a hex digest (the analyzer would split it on
+    the dot, or into single CJK characters, and match other terms)."""
+    return " ".join(t if _PLAIN.fullmatch(t) else "h" + hashlib.sha1(t.encode("utf-8")).hexdigest()[:15]
+                    for t in tokens)
+
+
 def source_expression(operator: str, sources: Sequence[str]) -> str:
     """`source in [...]` with each name a double-quoted, backslash-escaped string literal (milvus-lite
     does not take filter templates)."""
@@ -150,7 +161,7 @@ class MilvusBackend:
         b = self.settings
         return backend_identity(settings, model, dimensions) | {
             "vector_index": {"type": b.milvus_index_type, "metric": "IP", **self._build_params()},
-            "bm25": {"analyzer": "standard", "input": "assistant tokens"},
+            "bm25": {"analyzer": "standard", "input": "assistant tokens, non-[a-z0-9] ones hashed"},
         }
 
     def _build_params(self) -> dict[str, Any]:
@@ -277,7 +288,7 @@ class MilvusBackend:
                 chunk = stored.chunk(i)
                 yield {"id": row_id(source, ordinal), "source": source, "sha": sha, "ordinal": ordinal,
                        "title": _clip(info.title), "date": info.date or "", "outlet": _clip(info.outlet or "", 1024),
-                       "text": _clip(chunk.text), "tokens": _clip(" ".join(tokenize(chunk.indexed_text(with_title)))),
+                       "text": _clip(chunk.text), "tokens": _clip(bm25_text(tokenize(chunk.indexed_text(with_title)))),
                        "vector": np.asarray(stored.chunk_vector(i), dtype=np.float32).tolist()}
 
     # Searching ----------------------------------------------------------------------------------------
@@ -305,7 +316,7 @@ class MilvusBackend:
         expr = self._filter(allowed)
         depth = max(k, self._retrieval.candidates)
         vector = np.asarray(query_vector, dtype=np.float32).tolist()
-        text = " ".join(query_tokens)
+        text = bm25_text(query_tokens)
         dense_param = {"metric_type": "IP", "params": {"ef": max(self.settings.hnsw_ef, depth)}}
         if mode == "bm25" and not text:
             return []
@@ -326,11 +337,12 @@ class MilvusBackend:
             ]
             found = self._call("search", client.hybrid_search, self.collection, requests, ranker_of(self._retrieval),
                                limit=k, output_fields=OUTPUT)
-        return self._hits(found[0] if found else [], np.asarray(query_vector, dtype=np.float32))
+        return self._hits(found[0] if found else [], np.asarray(query_vector, dtype=np.float32), mode == "bm25")
 
-    def _hits(self, found: Sequence[Any], query: np.ndarray) -> list[Hit]:
+    def _hits(self, found: Sequence[Any], query: np.ndarray, bm25: bool = False) -> list[Hit]:
         """Milvus rows as the store's chunks; the dense score is the exact cosine from the store's vector
-        (the answer step reads it), the BM25 side is only in the fused score (Milvus does not return it)."""
+        (the answer step reads it), the BM25 side is only in the fused score (Milvus does not return it).
+        A BM25-only search's score is the BM25 score (milvus-lite returns it negated, best first)."""
         stored = self._stored
         assert stored is not None
         hits = []
@@ -343,5 +355,6 @@ class MilvusBackend:
                 log.warning("Milvus row %s#%d is not in the local index; run `assistant index`", source, ordinal)
                 continue
             cosine = float(np.dot(stored.chunk_vector(i), query))
-            hits.append(Hit(stored.chunk(i), float(item["distance"]), cosine, None, None, None))
+            score = abs(float(item["distance"])) if bm25 else float(item["distance"])
+            hits.append(Hit(stored.chunk(i), score, cosine, score if bm25 else None, None, None))
         return hits
