@@ -139,9 +139,9 @@ def test_top_chunks_overlap_with_the_local_backend(mixed: tuple[Path, Path, list
     print(f"hybrid: same first chunk for {firsts}/{len(queries)} queries")
     hybrid, dense, bm25 = overlaps
     assert dense >= 0.95  # HNSW at this size is all but exact
-    assert bm25 >= 0.6  # Milvus's BM25 has its own IDF per segment and parameters
-    assert hybrid >= 0.6
-    assert firsts >= 0.6 * len(queries)
+    assert bm25 >= 0.9  # the same tokens; Milvus's BM25 keeps its IDF per segment (0.98 measured)
+    assert hybrid >= 0.7  # WeightedRanker normalises with arctan, the local convex fusion min-max (0.80)
+    assert firsts >= 0.7 * len(queries)  # 62 of 74 measured
 
 
 @pytest.mark.slow
