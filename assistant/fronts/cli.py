@@ -113,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=10, metavar="N", help="how many passages (default 10)")
 
     index = sub.add_parser("index", parents=[common, backend], help="build or update the index of a corpus",
-                   description="Read the corpus, embed new or changed articles, and save the index. "
-                               "Unchanged articles are not embedded again (files whose size and time are "
-                               "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
-                               "a crash or a full disk, run the same command again to resume.")
+                           description="Read the corpus, embed new or changed articles, and save the index. "
+                                       "Unchanged articles are not embedded again (files whose size and time are "
+                                       "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
+                                       "a crash or a full disk, run the same command again to resume.")
     index.add_argument("--ray", metavar="WHERE", default=None,
                        help="embed with Ray Data, one model per actor: `local` (a Ray on this machine, 127.0.0.1), "
                             "`auto` (the cluster `ray start` made), or a cluster address")
