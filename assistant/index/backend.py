@@ -9,16 +9,18 @@ back to the store's chunk rows, so answers read remote hits exactly as they read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ..config import Settings
-from ..types import Hit
+from ..types import Chunk, Hit
 
 if TYPE_CHECKING:
+    from .dense import DenseIndex
+    from .hybrid import HybridRetriever
     from .lexical import LexicalIndex
     from .store import StoredIndex
 
@@ -64,7 +66,7 @@ class LocalBackend:
     name = "local"
 
     def __init__(self) -> None:
-        self._retriever: Retriever | None = None
+        self._retriever: HybridRetriever | None = None
         self.last_sync: SyncReport | None = None
 
     def describe(self) -> str:
@@ -79,11 +81,28 @@ class LocalBackend:
         self._retriever = HybridRetriever(stored.chunks, dense, lexical, settings.retrieval)
         return SyncReport()  # the store is its own index: the build already updated it
 
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            raise RuntimeError("LocalBackend used before attach")
+        return self._retriever
+
+    # What callers of the HybridRetriever read (benchmarks, tests): the chunk table and both indexes.
+    @property
+    def chunks(self) -> Sequence[Chunk]:
+        return self.retriever.chunks
+
+    @property
+    def dense(self) -> DenseIndex:
+        return self.retriever.dense
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.retriever.lexical
+
     def search(self, query_vector: np.ndarray, query_tokens: list[str], k: int, mode: str = "hybrid",
                allowed: np.ndarray | None = None) -> list[Hit]:
-        if self._retriever is None:
-            raise RuntimeError("LocalBackend.search before attach")
-        return self._retriever.search(query_vector, query_tokens, k, mode, allowed)
+        return self.retriever.search(query_vector, query_tokens, k, mode, allowed)
 
 
 def backend_identity(settings: Settings, model: str, dimensions: int) -> dict[str, Any]:
