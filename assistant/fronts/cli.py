@@ -211,14 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    """Settings with the backend of --backend/--milvus-uri/--milvus-collection."""
+    """Settings with the backend of --backend/--milvus-uri/--milvus-collection; None for the local backend
+    (the Assistant's own defaults)."""
     from dataclasses import replace
 
     from ..config import Settings
 
-    settings = Settings()
     if (getattr(args, "backend", None) or ("milvus" if getattr(args, "milvus_uri", None) else "local")) == "local":
-        return settings
+        return None
+    settings = Settings()
     b = settings.backend
     return replace(settings, backend=replace(b, kind="milvus", milvus_uri=args.milvus_uri or b.milvus_uri,
                                              milvus_collection=args.milvus_collection))
@@ -361,7 +362,10 @@ def _index(args: argparse.Namespace) -> int:
     if args.ray:
         from dataclasses import replace
 
+        from ..config import Settings
         from ..index.ray_encoder import RayEncoder
+
+        settings = settings or Settings()
 
         if args.ray_actors is not None and args.ray_actors < 1:
             raise_usage("--ray-actors must be at least 1")
