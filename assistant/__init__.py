@@ -3,7 +3,15 @@
 from .config import Settings
 from .conversation import Session
 from .core import Assistant
-from .errors import AssistantError, CorpusError, IndexLockedError, IndexStoreError, ModelError, QuestionError
+from .errors import (
+    AssistantError,
+    BackendError,
+    CorpusError,
+    IndexLockedError,
+    IndexStoreError,
+    ModelError,
+    QuestionError,
+)
 from .types import Answer, Article, Chunk, Citation, Copy, Hit, IndexReport
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "Article",
     "Assistant",
     "AssistantError",
+    "BackendError",
     "Chunk",
     "Citation",
     "Copy",

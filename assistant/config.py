@@ -197,6 +197,40 @@ class NewsSettings:
 
 
 @dataclass(frozen=True)
+class BackendSettings:
+    """Where retrieval runs (index/backend.py): the local store (default), or a Milvus server fed from it.
+
+    Milvus keeps one collection per index: chunk rows with their dense vector (an `index_type` index,
+    inner product on unit vectors) and a BM25 sparse field Milvus computes from the project's own tokens;
+    a question is one `hybrid_search` of both, fused by RRF or weighted scores as `RetrievalSettings.fusion`
+    says (docs/scaling.md)."""
+
+    kind: Literal["local", "milvus"] = "local"
+    milvus_uri: str = "http://127.0.0.1:19530"
+    milvus_collection: str | None = None  # None: named after the index folder (milvus.collection_name)
+    milvus_index_type: str = "HNSW"  # or IVF_FLAT, IVF_PQ, DISKANN (a cluster), FLAT
+    hnsw_m: int = 16  # HNSW graph degree (Milvus default)
+    hnsw_ef_construction: int = 200
+    hnsw_ef: int = 200  # search breadth; at least the candidate depth
+    timeout_s: float = 10.0  # a call to the server that takes longer fails with a clear error
+    insert_rows: int = 512  # chunk rows per insert call when bringing the collection up to date
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Encoding with Ray Data (index/ray_encoder.py): an actor pool, one model per actor.
+
+    Each `encode` call starts its actors (loading the model in each), so a Ray build embeds bigger batches
+    than a local one to spread that start-up over more texts; a killed build still resumes from its last
+    finished batch."""
+
+    address: str | None = None  # None or "auto": an in-process Ray, or the cluster `ray start` made
+    actors: int = 2
+    batch_texts: int = 4096  # replaces StoreSettings.batch_texts in a Ray build
+    actor_batch: int = 256  # texts per map_batches call inside an actor
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything that shapes an answer. `chunk` and the model identify an index."""
 
@@ -211,6 +245,8 @@ class Settings:
     encoder_engine: Literal["sentence-transformers", "onnx"] = "sentence-transformers"
     duplicates: DuplicateSettings = DuplicateSettings()
     news: NewsSettings = NewsSettings()
+    backend: BackendSettings = BackendSettings()
+    ray: RaySettings = RaySettings()
 
     def index_identity(self) -> dict[str, Any]:
         """What an index was built with; an index whose identity differs is rebuilt, never used."""

@@ -28,7 +28,7 @@ from .types import Answer, Article, Hit, IndexReport
 if TYPE_CHECKING:
     import numpy as np
 
-    from .index.hybrid import HybridRetriever
+    from .index.backend import Backend, Retriever
 
 MAX_QUERY_TERMS = 64  # a 10,000-character question must not make BM25 score thousands of terms
 
@@ -38,7 +38,7 @@ class _Loaded:
     """The opened index and what is derived from it at load time."""
 
     report: IndexReport
-    retriever: HybridRetriever
+    retriever: Retriever  # the backend, attached to this index
     evidence: Evidence
     collection: Collection  # metadata, copies of one story, what a filter allows
 
@@ -68,6 +68,8 @@ class Assistant:
 
     The index at `index` (default: `config.default_index(corpus)`) is opened (built, or brought up to
     date with `corpus`) on first use, or explicitly with `open()`. Safe to share between threads.
+    `backend` ranks the chunks (default: `settings.backend`, the local store); answers are read from the
+    local index either way (index/backend.py).
     """
 
     def __init__(
@@ -76,11 +78,13 @@ class Assistant:
         index: str | Path | None = None,
         settings: Settings | None = None,
         encoder: Encoder | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.corpus = Path(corpus) if corpus is not None else DEFAULT_CORPUS
         self.index_dir = Path(index) if index is not None else default_index(self.corpus)
         self.settings = settings or Settings()
         self._encoder = encoder
+        self._backend = backend  # None: settings.backend (index/backend.make_backend), on first open
         self._loaded: _Loaded | None = None
         self._lock = threading.RLock()
 
@@ -94,6 +98,11 @@ class Assistant:
             self._encoder = encoder
             return encoder
         return self._encoder
+
+    @property
+    def backend(self) -> Backend | None:
+        """The retrieval backend: the one given, else the one `settings.backend` names once opened."""
+        return self._backend
 
     def open(self, progress: bool = False) -> IndexReport:
         """Open the index, building or updating it from the corpus if needed (idempotent)."""
@@ -109,18 +118,18 @@ class Assistant:
             return self._loaded.report
 
     def _load(self, progress: bool, refresh: bool = False) -> _Loaded:
+        from .index.backend import make_backend
         from .index.build import open_index
-        from .index.dense import DenseIndex
-        from .index.hybrid import HybridRetriever
         from .index.lexical import LexicalIndex
 
         annotate = copies_annotator(self.settings.duplicates)
         stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress,
                                        annotate=annotate, refresh=refresh)
         lexical = LexicalIndex(parts=stored.postings_parts(), size=stored.n_chunks)
-        dense = DenseIndex(parts=stored.dense_parts(), ann=stored.ann(self.settings.store),
-                           exact_filter_rows=self.settings.store.exact_filter_rows)
-        retriever = HybridRetriever(stored.chunks, dense, lexical, self.settings.retrieval)
+        if self._backend is None:
+            self._backend = make_backend(self.settings)
+        self._backend.attach(stored, lexical, self.settings, self.encoder.model_id)
+        retriever = self._backend
         collection = Collection.of_index(stored, self.settings.duplicates)
         return _Loaded(report, retriever, Evidence(stored, lexical, self.encoder), collection)
 

@@ -6,7 +6,8 @@
     ├── CorpusError           missing, empty or unreadable articles folder
     ├── ModelError            the embedding model cannot be found or loaded
     ├── IndexStoreError       the index folder cannot be read or written
-    │   └── IndexLockedError  another process is building the same index
+    │   ├── IndexLockedError  another process is building the same index
+    │   └── BackendError      the retrieval backend (Milvus) is not installed, unreachable, or holds another index
     └── HistoryError          the saved conversations cannot be read or written, or one is unknown
 """
 
@@ -39,6 +40,11 @@ class IndexStoreError(AssistantError):
 
 class IndexLockedError(IndexStoreError):
     """Another process holds the build lock of this index."""
+
+
+class BackendError(IndexStoreError):
+    """The retrieval backend cannot be used: its extra is missing, its server is unreachable, or its
+    collection was built with another model or settings (never rebuilt silently)."""
 
 
 class HistoryError(AssistantError):

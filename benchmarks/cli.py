@@ -30,7 +30,7 @@ from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
 
 log = logging.getLogger("benchmarks")
-SECTIONS = ("retrieval", "squad", "answers", "speed", "tune", "chunks", "serve", "store", "news")
+SECTIONS = ("retrieval", "squad", "answers", "speed", "tune", "chunks", "serve", "store", "news", "scale")
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO.parent / "shared" / "bench"
 
@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dense-weight", type=float, default=None, help="try another dense weight")
     run.add_argument("--candidates", type=int, default=None, help="try another candidate depth")
     run.add_argument("--results", default="results.json", help="results file name under --cache")
+    run.add_argument("--scale-docs", type=int, default=1000, metavar="N",
+                     help="scale section: SciFact abstracts indexed (the split's judged ones first; 0: all)")
+    run.add_argument("--scale-ray-texts", type=int, default=800, metavar="N",
+                     help="scale section: chunk texts embedded locally and by Ray with 1 and 2 actors")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     rep = sub.add_parser("report", help="re-render OUT/benchmarks.md and plots from the last results in --cache")
     rep.add_argument("--out", type=Path, default=REPO / "docs", metavar="DIR")
@@ -493,6 +497,13 @@ def _run_news(args: argparse.Namespace) -> dict[str, Any]:
 
     sizes = [int(x) for x in args.news_scale.split(",") if x.strip()]
     return news.run(args.scifact, args.squad, args.cache, args.news_copies, sizes, Settings().duplicates)
+
+
+def _run_scale(args: argparse.Namespace) -> dict[str, Any]:
+    """The Milvus backend beside the local one, and Ray Data encoding (benchmarks/scale.py)."""
+    from . import scale
+
+    return scale.run(args.scifact, args.cache, args.split, args.scale_docs, args.scale_ray_texts)
 
 
 if __name__ == "__main__":

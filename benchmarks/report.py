@@ -291,15 +291,21 @@ def news_md(r: dict[str, Any]) -> str:
     return render(r)
 
 
+def scale_md(r: dict[str, Any]) -> str:
+    from .scale import scale_md as render
+
+    return render(r)
+
+
 RENDER = {"retrieval": retrieval_md, "squad": squad_md, "answers": answers_md, "speed": speed_md, "tune": tune_md,
-          "chunks": chunks_md,
-          "serve": serve_md, "store": store_md, "news": news_md}
+          "chunks": chunks_md, "serve": serve_md, "store": store_md, "news": news_md, "scale": scale_md}
 TITLES = {"retrieval": "Retrieval (BEIR)", "squad": "Extractive answers (SQuAD)",
           "answers": "Answers: the phrase, self-contained quotes, abstention, seeds", "speed": "Speed and memory",
           "tune": "Tuning: fusion (tuning splits only, never test)",
           "chunks": "Tuning: chunk size (tuning splits only)", "serve": "Serving (HTTP and the CLI client)",
           "store": "Big collections: build, update, approximate search",
-          "news": "News: ingest throughput and duplicate copies"}
+          "news": "News: ingest throughput and duplicate copies",
+          "scale": "Past one machine: Milvus retrieval, Ray Data encoding"}
 
 
 def section_text(section: str, results: dict[str, Any]) -> str:

@@ -147,6 +147,7 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
                            "sq8_build_s": 0.1, "sq8_bytes": 2**20, "vectors_bytes": 2**22, "hnsw_recall@100": 0.4,
                            "hnsw_rows": 100, "hnsw_build_s": 1.0, "load_1m": 1.0}]},
         "news": NEWS_RESULT,
+        "scale": SCALE_RESULT,
     }
     path = report.write(results, tmp_path)
     text = path.read_text()
@@ -212,6 +213,36 @@ def test_answers_section_on_a_tiny_slice(tmp_path: Path) -> None:
     assert r["rephrased"]["answerable"] >= 10
     assert "answer phrase, official F1" in (out / "benchmarks.md").read_text()
 
+
+@pytest.mark.skipif(not (BENCH / "scifact" / "corpus.jsonl").exists(), reason="benchmark data not present")
+def test_scale_section_on_a_tiny_slice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pymilvus")
+    pytest.importorskip("ray")
+    out, cache = tmp_path / "docs", tmp_path / "cache"
+    code = main(["run", "--scifact", str(BENCH / "scifact"), "--out", str(out), "--cache", str(cache),
+                 "--sections", "scale", "--scale-docs", "30", "--scale-ray-texts", "70", "--no-plots"])
+    assert code == 0
+    r = json.loads((cache / "results.json").read_text())["scale"]
+    assert r["documents"] == 30 and r["chunks"] >= 30
+    for backend in ("local", "milvus"):
+        for mode in ("hybrid", "dense", "bm25"):
+            assert 0.0 <= r["scores"][backend][mode]["ndcg@10"] <= 1.0
+        assert r["ask"][backend]["p50_ms"] > 0
+    assert r["scores"]["milvus"]["dense"]["queries"] == r["scores"]["local"]["dense"]["queries"] > 0
+    assert [x["actors"] for x in r["ray"]] == [0, 1, 2] and all(x["texts"] == 70 for x in r["ray"])
+    assert "Retrieval through Milvus" in capsys.readouterr().out
+
+
+SCALE_RESULT = {"dataset": "scifact", "split": "test", "documents": 30, "chunks": 40, "fusion": "convex",
+                "insert_s": 1.0, "load_insert": 1.0, "load_ndcg": 1.0,
+                "scores": {b: {m: {"queries": 3, "ndcg@10": 0.7, "recall@100": 0.9, "mrr@10": 0.6}
+                               for m in ("bm25", "dense", "hybrid")} for b in ("local", "milvus")},
+                "ask": {"questions": 41, "local": {"p50_ms": 30.0, "p90_ms": 50.0},
+                        "milvus": {"p50_ms": 40.0, "p90_ms": 60.0}, "load": 1.0},
+                "ray": [{"engine": "local SentenceEncoder", "actors": 0, "texts": 70, "seconds": 4.0,
+                         "texts_per_s": 17.5, "load": 1.0},
+                        {"engine": "Ray Data map_batches", "actors": 2, "texts": 70, "seconds": 9.0,
+                         "texts_per_s": 7.8, "load": 1.0}]}
 
 SERVE_RESULT = {"questions": 52, "rounds": 3,
                 "in_process": {"requests": 156, "p50_ms": 31.25, "p95_ms": 48.5, "load_1m": 1.2},

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_CORPUS
+from ..config import DEFAULT_CORPUS, RaySettings
 from ..errors import AssistantError
 from . import labels
 
@@ -69,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "the shipped seeds/, else a folder per corpus under $XDG_CACHE_HOME or "
                              "~/.cache, in assistant/indexes/)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the index does")
+    backend = argparse.ArgumentParser(add_help=False)
+    group = backend.add_argument_group("retrieval backend (docs/scaling.md)")
+    group.add_argument("--backend", choices=("local", "milvus"), default=None,
+                       help="where chunks are ranked: the local index (default) or a Milvus server fed from it")
+    group.add_argument("--milvus-uri", metavar="URI", default=None,
+                       help="the Milvus server, e.g. http://milvus:19530 (implies --backend milvus)")
+    group.add_argument("--milvus-collection", metavar="NAME", default=None,
+                       help="the collection (default: named after the index folder)")
     filters = argparse.ArgumentParser(add_help=False)
     group = filters.add_argument_group("filters (applied before ranking)")
     group.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD, "
@@ -83,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="do not save this conversation (saved ones: `assistant history`)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ask = sub.add_parser("ask", parents=[common, remember, filters],
+    ask = sub.add_parser("ask", parents=[common, backend, remember, filters],
                          help="answer a question with quotes from the articles",
                          description="Answer QUESTION with sentences quoted from the articles, or say there is "
                                      "no answer. Exit status 0 when answered, 1 when the articles hold no answer.")
@@ -96,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (see README for the fields)")
     ask.add_argument("-k", type=int, default=3, metavar="N", help="also list the N best passages (default 3)")
 
-    search = sub.add_parser("search", parents=[common, filters],
+    search = sub.add_parser("search", parents=[common, backend, filters],
                             help="show the best-matching passages and their scores",
                             description="Rank passages for QUESTION by the hybrid retriever and show the fused "
                                         "score with its dense (cosine) and BM25 components.")
@@ -104,26 +112,32 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.add_argument("-k", type=int, default=10, metavar="N", help="how many passages (default 10)")
 
-    sub.add_parser("index", parents=[common], help="build or update the index of a corpus",
-                   description="Read the corpus, embed new or changed articles, and save the index. "
-                               "Unchanged articles are not embedded again (files whose size and time are "
-                               "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
-                               "a crash or a full disk, run the same command again to resume.")
+    index = sub.add_parser("index", parents=[common, backend], help="build or update the index of a corpus",
+                           description="Read the corpus, embed new or changed articles, and save the index. "
+                                       "Unchanged articles are not embedded again (files whose size and time are "
+                                       "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
+                                       "a crash or a full disk, run the same command again to resume.")
+    index.add_argument("--ray", metavar="WHERE", default=None,
+                       help="embed with Ray Data, one model per actor: `local` (a Ray on this machine, 127.0.0.1), "
+                            "`auto` (the cluster `ray start` made), or a cluster address")
+    index.add_argument("--ray-actors", type=int, default=None, metavar="N",
+                       help=f"model actors (default {RaySettings().actors})")
 
     chat = sub.add_parser("chat", parents=[common, remember, filters], help="open the chat UI (the default command)",
                           description="A terminal chat: ask questions, read the cited sources.")
     chat.set_defaults(command="chat")
-    _serving_parsers(sub, common, remember)
+    _serving_parsers(sub, common, remember, backend)
     return parser
 
 
-def _serving_parsers(sub: Any, common: argparse.ArgumentParser, remember: argparse.ArgumentParser) -> None:
+def _serving_parsers(sub: Any, common: argparse.ArgumentParser, remember: argparse.ArgumentParser,
+                     backend: argparse.ArgumentParser) -> None:
     """`serve`, `mcp` and `history`."""
     from ..config import ServeSettings
 
     d = ServeSettings()
     serve = sub.add_parser(
-        "serve", parents=[common, remember], help="answer over HTTP (FastAPI): load once, ask many times",
+        "serve", parents=[common, backend, remember], help="answer over HTTP (FastAPI): load once, ask many times",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve the assistant over HTTP until Ctrl+C. POST /ask, POST /search, GET /articles, "
                     "GET /articles/{source}, GET /health; OpenAPI docs at /docs. See docs/serving.md.",
@@ -196,10 +210,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    """Settings with the backend of --backend/--milvus-uri/--milvus-collection; None for the local backend
+    (the Assistant's own defaults)."""
+    from dataclasses import replace
+
+    from ..config import Settings
+
+    if (getattr(args, "backend", None) or ("milvus" if getattr(args, "milvus_uri", None) else "local")) == "local":
+        return None
+    settings = Settings()
+    b = settings.backend
+    return replace(settings, backend=replace(b, kind="milvus", milvus_uri=args.milvus_uri or b.milvus_uri,
+                                             milvus_collection=args.milvus_collection))
+
+
 def _assistant(args: argparse.Namespace) -> Any:
     from ..core import Assistant
 
-    assistant = Assistant(corpus=args.corpus, index=args.index)
+    assistant = Assistant(corpus=args.corpus, index=args.index, settings=_settings(args))
     report = assistant.open(progress=sys.stderr.isatty())
     for warning in report.skipped:
         print(f"assistant: warning: {safe(warning)}", file=sys.stderr)
@@ -331,7 +360,22 @@ def _index(args: argparse.Namespace) -> int:
     from ..core import Assistant
     from ..index.build import BuildInterrupted
 
-    assistant = Assistant(corpus=args.corpus, index=args.index)
+    settings, encoder = _settings(args), None
+    if args.ray:
+        from dataclasses import replace
+
+        from ..config import Settings
+        from ..index.ray_encoder import RayEncoder
+
+        settings = settings or Settings()
+
+        if args.ray_actors is not None and args.ray_actors < 1:
+            raise_usage("--ray-actors must be at least 1")
+        ray = replace(settings.ray, address=None if args.ray == "local" else args.ray,
+                      actors=args.ray_actors or settings.ray.actors)
+        settings = replace(settings, ray=ray, store=replace(settings.store, batch_texts=ray.batch_texts))
+        encoder = RayEncoder(settings.model_path, settings.batch_size, ray)
+    assistant = Assistant(corpus=args.corpus, index=args.index, settings=settings, encoder=encoder)
     try:
         report = assistant.index(progress=sys.stderr.isatty())
     except BuildInterrupted as stop:
@@ -340,11 +384,21 @@ def _index(args: argparse.Namespace) -> int:
         print(f"\nassistant: interrupted; {stop.batches} finished batches ({stop.texts} texts) are kept. "
               f"Run `{again}` again to resume where it stopped.", file=sys.stderr)
         return 130
+    finally:
+        if encoder is not None:
+            from ..index import ray_encoder
+
+            ray_encoder.stop()
     for warning in report.skipped:
         print(f"assistant: warning: {safe(warning)}", file=sys.stderr)
     print(f"{report.articles} articles, {report.chunks} chunks in {assistant.index_dir}; "
           f"embedded {report.encoded_texts} new texts, reused {report.reused_articles} unchanged articles"
           f"{' (rebuilt: the old index did not match)' if report.rebuilt else ''}.")
+    b = assistant.backend
+    synced = b.last_sync if b is not None else None
+    if b is not None and synced is not None:
+        print(f"{b.describe()}: wrote {synced.rows} chunk rows of {synced.inserted} new "
+              f"or changed articles, removed the rows of {synced.removed} changed or deleted articles.")
     copies = assistant.loaded.collection.groups()
     if copies:
         print(f"{len(copies)} {'story is' if len(copies) == 1 else 'stories are'} in more than one copy "
@@ -378,7 +432,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise_usage("--timeout must be more than 0")
     settings = ServeSettings(host=args.host, port=args.port, workers=args.workers, queue=args.queue,
                              timeout_s=args.timeout, max_body_bytes=args.max_body)
-    assistant = Assistant(corpus=args.corpus, index=args.index)
+    assistant = Assistant(corpus=args.corpus, index=args.index, settings=_settings(args))
 
     def announce(url: str) -> None:
         exposed = "" if args.host in ("127.0.0.1", "localhost", "::1") else \
