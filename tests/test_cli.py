@@ -45,6 +45,23 @@ def test_no_command_opens_the_chat_with_the_options(options: list[str], tmp_path
     assert app.assistant.index_dir == (tmp_path / "index" if "--index" in options else default_index(corpus))
 
 
+def test_the_chat_and_mcp_take_the_backend_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`assistant chat --milvus-uri URI` opens the chat on that backend (nothing is contacted until it loads)."""
+    from assistant.fronts.tui.app import AssistantApp
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    opened: list[AssistantApp] = []
+    monkeypatch.setattr(AssistantApp, "run", lambda app, *args, **kwargs: opened.append(app))
+    assert cli.main(["chat", "--milvus-uri", "http://127.0.0.1:19530", "--milvus-collection", "news"]) == 0
+    [app] = opened
+    backend = app.assistant.settings.backend
+    assert (backend.kind, backend.milvus_uri, backend.milvus_collection) == ("milvus", "http://127.0.0.1:19530", "news")
+    with pytest.raises(SystemExit):
+        cli.main(["mcp", "--help"])
+    assert "--milvus-uri" in capsys.readouterr().out
+
+
 def test_a_word_that_is_no_command_is_still_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["serach", "Tajik army"])

@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--ray-actors", type=int, default=None, metavar="N",
                        help=f"model actors (default {RaySettings().actors})")
 
-    chat = sub.add_parser("chat", parents=[common, remember, filters], help="open the chat UI (the default command)",
+    chat = sub.add_parser("chat", parents=[common, backend, remember, filters],
+                          help="open the chat UI (the default command)",
                           description="A terminal chat: ask questions, read the cited sources.")
     chat.set_defaults(command="chat")
     _serving_parsers(sub, common, remember, backend)
@@ -156,7 +157,7 @@ def _serving_parsers(sub: Any, common: argparse.ArgumentParser, remember: argpar
     serve.add_argument("--max-body", type=int, default=d.max_body_bytes, metavar="BYTES",
                        help=f"larger request bodies get 413 (default {d.max_body_bytes})")
 
-    sub.add_parser("mcp", parents=[common, remember], help="an MCP server over stdio (tools: ask, search, "
+    sub.add_parser("mcp", parents=[common, backend, remember], help="an MCP server over stdio (tools: ask, search, "
                    "read_article)",
                    description="Speak the Model Context Protocol on stdin/stdout, for coding agents and chat "
                                "clients. Tools: ask, search, read_article. Client set-up: docs/serving.md.")
@@ -417,7 +418,7 @@ def _chat(args: argparse.Namespace, whole_program: bool = False) -> int:
         return 2
     detach = whole_program and sys.stdin.isatty() and sys.stdout.isatty()
     return int(run(corpus=args.corpus, index=args.index, history=not args.no_history, detach=detach,
-                   **({"filter": flt} if flt.active else {})))
+                   **({"filter": flt} if flt.active else {}), settings=_settings(args)))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -446,7 +447,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _mcp(args: argparse.Namespace) -> int:
     from .mcp_server import run
 
-    return run(corpus=args.corpus, index=args.index, history=_history(args))
+    return run(corpus=args.corpus, index=args.index, history=_history(args), settings=_settings(args))
 
 
 def _history_command(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from .conversations import Conversations, answer_json
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from ..config import Settings
     from ..core import Assistant
     from ..history import History
 
@@ -135,9 +136,9 @@ def build(assistant: Assistant, history: History | None = None) -> MCPServer[Any
     return server
 
 
-def run(corpus: Path, index: Path | None, history: History | None) -> int:
-    """Serve MCP on stdin/stdout until the client closes it."""
+def run(corpus: Path, index: Path | None, history: History | None, settings: Settings | None = None) -> int:
+    """Serve MCP on stdin/stdout until the client closes it (`settings`: those of `--backend milvus`)."""
     from ..core import Assistant
 
-    build(Assistant(corpus=corpus, index=index), history).run("stdio")
+    build(Assistant(corpus=corpus, index=index, settings=settings), history).run("stdio")
     return 0

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ...config import DEFAULT_CORPUS, UI_SWITCH_INTERVAL_S, default_index
+from ...config import DEFAULT_CORPUS, UI_SWITCH_INTERVAL_S, Settings, default_index
 from ...conversation import Session
 from ...core import Assistant
 from ...errors import AssistantError, FilterError, HistoryError, IndexLockedError, IndexStoreError
@@ -177,12 +177,14 @@ class AssistantApp(App[None]):
         quit_at_once: bool = False,
         on_quit: Callable[[int], None] | None = None,
         filter: Filter | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
         self.quit_at_once = quit_at_once  # set by run(): Ctrl+Q ends the process itself (see action_quit)
         self.on_quit = on_quit  # told the exit status once the terminal is restored (quick_exit.run_in_child)
         self.filter = filter or Filter()  # every question is asked under it; the filter bar shows it
-        self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index)
+        self.assistant = assistant if assistant is not None else Assistant(corpus=corpus, index=index,
+                                                                           settings=settings)
         self.session: Session = self.assistant.session()
         self.history = history  # None: nothing is saved (--no-history)
         self.conversation_id = new_id()  # saved with its first answered turn
@@ -668,7 +670,7 @@ def show_reading(turn: Turn, answer: Answer) -> None:
 
 
 def run(corpus: Path, index: Path | None = None, history: bool = True, detach: bool = False,
-        filter: Filter | None = None) -> int:
+        filter: Filter | None = None, settings: Settings | None = None) -> int:
     """Entry point of `assistant` / `assistant chat`: run the app until the user quits.
 
     `index` None: the corpus's own index (`config.default_index`), so the shipped one is never overwritten.
@@ -676,19 +678,20 @@ def run(corpus: Path, index: Path | None = None, history: bool = True, detach: b
     waited for (its thread cannot be interrupted, and the interpreter would join it); every saved turn is
     already committed, so nothing is lost. `detach` (the `assistant` program in a terminal): the app runs
     in a forked child and the shell gets its prompt back before the model's memory is freed
-    (`quick_exit`). `filter`: the filter questions start under (`assistant --since 2022-06`)."""
+    (`quick_exit`). `filter`: the filter questions start under (`assistant --since 2022-06`). `settings`:
+    those of `--backend milvus` (None: the defaults)."""
     if detach:
         from .quick_exit import run_in_child
 
-        return run_in_child(lambda done: _run(corpus, index, history, done, filter))
-    return _run(corpus, index, history, None, filter)
+        return run_in_child(lambda done: _run(corpus, index, history, done, filter, settings))
+    return _run(corpus, index, history, None, filter, settings)
 
 
 def _run(corpus: Path, index: Path | None, history: bool, done: Callable[[int], None] | None,
-         filter: Filter | None = None) -> int:
+         filter: Filter | None = None, settings: Settings | None = None) -> int:
     sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     app = AssistantApp(corpus=corpus, index=index, history=History() if history else None, quit_at_once=True,
-                       on_quit=done, filter=filter)
+                       on_quit=done, filter=filter, settings=settings)
     loop = asyncio.new_event_loop()
     app.run(loop=loop)
     code = app.return_code or 0
