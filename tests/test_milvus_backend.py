@@ -27,12 +27,11 @@ from assistant.config import BackendSettings, StoreSettings
 from assistant.fronts.cli import main
 from assistant.index.encoder import SentenceEncoder
 from assistant.index.milvus import MilvusBackend
+from benchmarks.cli import BENCH
 
 pymilvus = pytest.importorskip("pymilvus")
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions.json").read_text(encoding="utf-8"))
-SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "scifact"
-if not SCIFACT.exists():
-    SCIFACT = Path("/work/shared/bench/scifact")
+SCIFACT = BENCH / "scifact"
 ABSTRACTS = 200
 
 
