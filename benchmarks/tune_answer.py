@@ -90,8 +90,15 @@ def cases(assistant: Assistant, docs: Documents, questions: list[SquadQuestion],
 
 
 def fit_selection(data: list[Case], l2: float) -> np.ndarray:
-    """Conditional logit: maximise log(sum of softmax over positives) per question with a positive."""
-    usable = [(c.x, c.labels) for c in data if len(c.labels) and c.labels.max() > 0]
+    """Conditional logit over each question's candidate sentences."""
+    return conditional_logit([(c.x, c.labels) for c in data if len(c.labels)], len(FEATURES), l2)
+
+
+def conditional_logit(groups: list[tuple[np.ndarray, np.ndarray]], dims: int, l2: float) -> np.ndarray:
+    """Weights maximising log(sum of softmax over the positives) per group (candidate rows `x`, 0/1 labels
+    `y`), with an L2 penalty; groups without a positive are left out. Shared by sentence selection and
+    the answer phrase (tune_phrase.py)."""
+    usable = [(x, y) for x, y in groups if y.max() > 0]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = 0.5 * l2 * float(w @ w), l2 * w
@@ -105,7 +112,7 @@ def fit_selection(data: list[Case], l2: float) -> np.ndarray:
             grad = grad - x.T @ (pos / mass - p)
         return total, grad
 
-    return np.asarray(minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x)
+    return np.asarray(minimize(loss, np.zeros(dims), jac=True, method="L-BFGS-B").x)
 
 
 def top1_holds(data: list[Case], w: np.ndarray) -> float:

@@ -13,12 +13,10 @@ official EM/F1 of the best span, given the right sentence (retrieval and selecti
 from __future__ import annotations
 
 import argparse
-import math
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
 from assistant.chunking import split_sentences
 from assistant.config import AnswerSettings
@@ -27,6 +25,7 @@ from assistant.phrase import KINDS, PHRASE_FEATURES, asked_kind, best_span, span
 from .data import read_jsonl
 from .metrics import squad_scores
 from .squad import Question, load_questions, tuning_slice
+from .tune_answer import conditional_logit
 
 Example = tuple[Question, str, list[tuple[int, int]], np.ndarray, np.ndarray, list]  # type: ignore[type-arg]
 
@@ -54,22 +53,8 @@ def examples(squad: Path, size: int) -> dict[str, list[tuple[Question, str, list
 
 
 def fit(data: list, l2: float) -> np.ndarray:  # type: ignore[type-arg]
-    """Conditional logit: maximise log(sum of softmax over exact-match spans) per question having one."""
-    usable = [(x, y) for _, _, _, x, y in data if y.max() > 0]
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = 0.5 * l2 * float(w @ w), l2 * w
-        for x, y in usable:
-            z = x @ w
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            pos = p * y
-            mass = pos.sum()
-            total -= math.log(mass)
-            grad = grad - x.T @ (pos / mass - p)
-        return total, grad
-
-    return np.asarray(minimize(loss, np.zeros(len(PHRASE_FEATURES)), jac=True, method="L-BFGS-B").x)
+    """Conditional logit over each question's candidate spans (positives: the exact-match spans)."""
+    return conditional_logit([(x, y) for _, _, _, x, y in data], len(PHRASE_FEATURES), l2)
 
 
 def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # type: ignore[type-arg]

@@ -9,11 +9,8 @@ import builtins
 import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +25,7 @@ from assistant.fronts.cli import main
 from assistant.index.encoder import SentenceEncoder
 from assistant.index.milvus import MilvusBackend
 from benchmarks.cli import BENCH
+from benchmarks.scale import milvus_lite
 
 pymilvus = pytest.importorskip("pymilvus")
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions.json").read_text(encoding="utf-8"))
@@ -43,35 +41,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A milvus-lite server on a free loopback port, stopped by PID (SIGKILL: it ignores SIGTERM)."""
+    """A milvus-lite server on a free loopback port, stopped by PID (SIGKILL: it ignores SIGTERM); the
+    benchmark's own starter, so both run the server the same way."""
     exe = shutil.which("milvus-lite") or str(Path(sys.executable).with_name("milvus-lite"))
     if not Path(exe).exists():
         pytest.skip("milvus-lite is not installed (pip install 'assistant[milvus]')")
-    port = free_port()
-    data = tmp_path_factory.mktemp("milvus")
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen([exe, "server", "--data-dir", str(data / "db"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"milvus-lite exited with {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
-            try:
-                client = pymilvus.MilvusClient(uri=uri, timeout=2)
-                client.list_collections()
-                client.close()
-                break
-            except pymilvus.exceptions.MilvusException:
-                if time.monotonic() > deadline:
-                    pytest.fail("milvus-lite did not accept connections within 60 s")
-                time.sleep(0.3)
+    with milvus_lite(tmp_path_factory.mktemp("milvus")) as uri:
         yield uri
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        log.close()
 
 
 def milvus(uri: str, name: str) -> MilvusBackend:
