@@ -62,6 +62,7 @@ def test_ask_shows_copies_and_disagreeing_dates(run: Any) -> None:
                in line for line in lines), out
     assert any(", Harbor Times, 2022-06-10 — feeds/harbor-times.rss#ht-201" in line for line in lines), out
     assert "are from articles of different dates and disagree; both are quoted." in out
+    assert lines[0] == "Answer: five [1]; Three [2]"  # each disagreeing quote's phrase, none picked silently
 
 
 def test_ask_json_has_the_new_fields_and_keeps_the_old(run: Any) -> None:

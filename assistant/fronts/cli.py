@@ -294,9 +294,19 @@ def _ask_server(args: argparse.Namespace, flt: Any) -> int:
     return _print_answer(answer, hits, flt)
 
 
+def _answer_line(citations: Sequence[Any]) -> str | None:
+    """The phrase that answers; when quotes of different dates disagree, each one's phrase with its number
+    ("five [1]; Three [2]"), so the line does not pick one of them silently."""
+    marked = [(n, c.phrase) for n, c in enumerate(citations, start=1) if c.phrase]
+    disagreeing = [(n, p) for n, p in marked if citations[n - 1].disagrees]
+    if len({p.casefold() for _, p in disagreeing}) > 1:
+        return "; ".join(f"{p} [{n}]" for n, p in disagreeing)
+    return marked[0][1] if marked else None
+
+
 def _print_answer(answer: Any, hits: Sequence[dict[str, Any]], flt: Any) -> int:
     if answer.found:
-        phrase = next((c.phrase for c in answer.citations if c.phrase), None)
+        phrase = _answer_line(answer.citations)
         if phrase:
             print(f"Answer: {safe(phrase)}\n")
         for number, citation in enumerate(answer.citations, start=1):
