@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant, Settings
-from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX
+from assistant.config import DEFAULT_CORPUS
 
 from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
@@ -272,12 +272,10 @@ def _run_answers(args: argparse.Namespace) -> dict[str, Any]:
     from .seeds import seed_counts
 
     out = _run_squad(args)
-    seeds_index = args.cache / "answers" / "seeds-index"
-    if not seeds_index.exists():
-        shutil.copytree(DEFAULT_INDEX, seeds_index, ignore=shutil.ignore_patterns(".lock"))
-    from .common import real_encoder
+    from .common import real_encoder, shipped_index_copy
 
-    seeds = Assistant(DEFAULT_CORPUS, seeds_index, encoder=real_encoder())
+    seeds = Assistant(DEFAULT_CORPUS, shipped_index_copy(args.cache / "answers" / "seeds-index"),
+                      encoder=real_encoder())
     data = REPO / "tests" / "data"
     out["seeds"] = seed_counts(seeds, data / "seed_questions.json")
     out["rephrased"] = seed_counts(seeds, data / "seed_questions_rephrased.json")
@@ -286,17 +284,13 @@ def _run_answers(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_speed(args: argparse.Namespace) -> dict[str, Any]:
-    from .common import index_dir, real_encoder
+    from .common import index_dir, real_encoder, seed_questions, shipped_index_copy
     from .speed import first_answer_seconds, run_child, sentence_pool, synthetic_index
 
     speed_dir = args.cache / "speed"
     speed_dir.mkdir(parents=True, exist_ok=True)
-    seeds_index = speed_dir / "seeds-index"
-    if not seeds_index.exists():
-        shutil.copytree(DEFAULT_INDEX, seeds_index, ignore=shutil.ignore_patterns(".lock"))
-    seed_questions = json.loads((REPO / "tests" / "data" / "seed_questions.json").read_text())
-    seeds_q = [q["q"] for group in seed_questions.values() if isinstance(group, list) for q in group
-               if isinstance(q, dict) and "q" in q]
+    seeds_index = shipped_index_copy(speed_dir / "seeds-index")
+    seeds_q = seed_questions()
     beir, name, docs = _beir(args)
     beir_q = list(beir.queries().values())
     squad_q = [q["question"] for q in _load_squad_questions(args)]
@@ -422,17 +416,13 @@ def _speed_scale(args: argparse.Namespace) -> int:
 
 def _run_serve(args: argparse.Namespace) -> dict[str, Any]:
     """HTTP /ask over loopback (1 and 8 clients) next to in-process ask; ask --server next to a cold ask."""
-    from .common import real_encoder
+    from .common import real_encoder, seed_questions, shipped_index_copy
     from .serve import measure
 
     work = args.cache / "serve"
     work.mkdir(parents=True, exist_ok=True)
-    index = work / "seeds-index"
-    if not index.exists():
-        shutil.copytree(DEFAULT_INDEX, index, ignore=shutil.ignore_patterns(".lock"))
-    seed_questions = json.loads((REPO / "tests" / "data" / "seed_questions.json").read_text())
-    questions = [q["q"] for group in seed_questions.values() if isinstance(group, list) for q in group
-                 if isinstance(q, dict) and "q" in q]
+    index = shipped_index_copy(work / "seeds-index")
+    questions = seed_questions()
     assistant = Assistant(corpus=DEFAULT_CORPUS, index=index, encoder=real_encoder())
     assistant.open()
     return measure(DEFAULT_CORPUS, index, work, assistant, questions)

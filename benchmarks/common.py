@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -11,12 +13,27 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.config import ChunkSettings, RetrievalSettings
+from assistant.config import DEFAULT_INDEX, ChunkSettings, RetrievalSettings
 from assistant.index.encoder import Encoder, SentenceEncoder
 
 from .data import CachedEncoder
 
 log = logging.getLogger("benchmarks")
+SEED_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_questions.json"
+
+
+def seed_questions() -> list[str]:
+    """Every question of the seed file (answerable, on-topic unanswerable, out of corpus), as written."""
+    data = json.loads(SEED_QUESTIONS.read_text(encoding="utf-8"))
+    return [q["q"] for group in data.values() if isinstance(group, list) for q in group
+            if isinstance(q, dict) and "q" in q]
+
+
+def shipped_index_copy(folder: Path) -> Path:
+    """A private copy of the shipped embeddings/ at `folder` (made once), so a benchmark never writes the real one."""
+    if not folder.exists():
+        shutil.copytree(DEFAULT_INDEX, folder, ignore=shutil.ignore_patterns(".lock"))
+    return folder
 
 
 @lru_cache(maxsize=1)

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant, Settings
-from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX, RaySettings
+from assistant.config import DEFAULT_CORPUS, RaySettings
 
+from .common import SEED_QUESTIONS, shipped_index_copy
 from .data import Beir, article_folder, read_jsonl
 from .metrics import percentile
-
-SEED_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_questions.json"
 
 
 @contextmanager
@@ -110,8 +109,7 @@ def run(scifact: Path, cache: Path, split: str, docs_limit: int, ray_texts: int)
         out["scores"] = {"local": evaluate(local, docs, beir.queries(), qrels),
                          "milvus": evaluate(remote, docs, beir.queries(), qrels)}
         out["load_ndcg"] = os.getloadavg()[0]
-        shipped = Path(tmp) / "seeds-index"
-        shutil.copytree(DEFAULT_INDEX, shipped, ignore=shutil.ignore_patterns(".lock"))
+        shipped = shipped_index_copy(Path(tmp) / "seeds-index")
         seed_local = Assistant(corpus=DEFAULT_CORPUS, index=shipped, encoder=encoder.encoder)
         seed_remote = Assistant(corpus=DEFAULT_CORPUS, index=shipped, encoder=encoder.encoder,
                                 backend=MilvusBackend(uri, collection="seeds"))
