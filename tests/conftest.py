@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from assistant import Assistant, Settings
+from assistant import Answer, Assistant, IndexReport, Settings
 from assistant.config import DEFAULT_CORPUS, DEFAULT_INDEX
 from assistant.fronts import cli
 from assistant.index.encoder import SentenceEncoder
@@ -29,6 +31,16 @@ def private_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "history" / "history.sqlite3"
     monkeypatch.setenv("ASSISTANT_HISTORY", str(path))
     return path
+
+
+def seed_cases(items: Sequence[dict[str, Any]]) -> list[Any]:
+    """Each answerable seed question as a test case; a known miss is a strict xfail, so fixing it makes the
+    test fail too (and its `known_miss` reason must then go)."""
+    return [
+        pytest.param(item, id=item["q"][:60],
+                     marks=[pytest.mark.xfail(strict=True, reason=item["known_miss"])] if "known_miss" in item else [])
+        for item in items
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +157,30 @@ def news(encoder: SentenceEncoder, news_index: Path) -> Assistant:
     a = Assistant(corpus=NEWS, index=news_index, encoder=encoder)
     a.open()
     return a
+
+
+class GatedAssistant(Assistant):
+    """The real assistant on the seeds, but `open()` (and optionally `ask()`) wait until the test lets them go:
+    for what a front does while the index loads or a question runs."""
+
+    def __init__(self, encoder: SentenceEncoder, index: Path, gate_ask: bool = False) -> None:
+        super().__init__(corpus=SEEDS, index=index, encoder=encoder)
+        self.open_gate = threading.Event()
+        self.ask_gate = threading.Event()
+        if not gate_ask:
+            self.ask_gate.set()
+
+    @classmethod
+    def holding_questions(cls, encoder: SentenceEncoder, index: Path) -> GatedAssistant:
+        """Opens at once; each question waits for `ask_gate`."""
+        slow = cls(encoder, index, gate_ask=True)
+        slow.open_gate.set()
+        return slow
+
+    def open(self, progress: bool = False) -> IndexReport:
+        assert self.open_gate.wait(60)
+        return super().open(progress)
+
+    def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
+        assert self.ask_gate.wait(60)
+        return super().ask(question, context)

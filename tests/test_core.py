@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, assert_citation_contract
+from conftest import SEEDS, assert_citation_contract, seed_cases
 
 from assistant import Assistant, QuestionError
 from assistant.chunking import chunk_articles
@@ -16,16 +16,7 @@ from assistant.ingest import read_corpus
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions.json").read_text(encoding="utf-8"))
 
 
-def _seed_cases() -> list[object]:
-    """Each answerable seed question; a known miss is a strict xfail, so fixing it makes the test fail too."""
-    return [
-        pytest.param(item, id=item["q"][:60],
-                     marks=[pytest.mark.xfail(strict=True, reason=item["known_miss"])] if "known_miss" in item else [])
-        for item in DATA["answerable"]
-    ]
-
-
-@pytest.mark.parametrize("item", _seed_cases())
+@pytest.mark.parametrize("item", seed_cases(DATA["answerable"]))
 def test_answers_with_the_right_quote_and_source(assistant: Assistant, item: dict) -> None:  # type: ignore[type-arg]
     answer = assistant.ask(item["q"])
     assert answer.found, answer.reason

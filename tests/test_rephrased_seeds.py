@@ -9,22 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, assert_citation_contract
+from conftest import SEEDS, assert_citation_contract, seed_cases
 
 from assistant import Assistant
 
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions_rephrased.json").read_text(encoding="utf-8"))
 
 
-def _cases() -> list[object]:
-    return [
-        pytest.param(item, id=item["q"][:60],
-                     marks=[pytest.mark.xfail(strict=True, reason=item["known_miss"])] if "known_miss" in item else [])
-        for item in DATA["answerable"]
-    ]
-
-
-@pytest.mark.parametrize("item", _cases())
+@pytest.mark.parametrize("item", seed_cases(DATA["answerable"]))
 def test_rephrased_question_gets_the_right_quote(assistant: Assistant, item: dict) -> None:  # type: ignore[type-arg]
     answer = assistant.ask(item["q"])
     assert answer.found, answer.reason

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SEEDS, assert_citation_contract
+from conftest import SEEDS, GatedAssistant, assert_citation_contract
 
 from assistant import Answer, Assistant, IndexReport, IndexStoreError
 from assistant.config import ServeSettings
@@ -215,24 +215,6 @@ def test_bad_requests_get_json_errors(assistant: Assistant) -> None:
         chunked = client.post("/ask", content=stream(), headers={"content-type": "application/json"})
         assert chunked.status_code == 413
         assert client.post("/ask", json={"question": RUSSIA}).status_code == 200  # and it still answers
-
-
-class GatedAssistant(Assistant):
-    """The real assistant whose `open()` and `ask()` wait until the test lets them go."""
-
-    def __init__(self, encoder: SentenceEncoder, index: Path) -> None:
-        super().__init__(corpus=SEEDS, index=index, encoder=encoder)
-        self.open_gate = threading.Event()
-        self.ask_gate = threading.Event()
-        self.ask_gate.set()
-
-    def open(self, progress: bool = False) -> IndexReport:
-        assert self.open_gate.wait(60)
-        return super().open(progress)
-
-    def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
-        assert self.ask_gate.wait(60)
-        return super().ask(question, context)
 
 
 def test_a_question_while_loading_gets_503_then_an_answer(encoder: SentenceEncoder, seeds_index: Path) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GatedAssistant
 from rich.cells import cell_len
 from textual.content import Content
 from textual.pilot import Pilot
@@ -296,36 +296,10 @@ async def test_follow_up_answers_about_the_earlier_topic(encoder: SentenceEncode
             assert "002_4bda70b94468d220.txt" in [link.citation.source for link in follow_up.query(CitationLink)]
 
 
-class SlowAssistant(Assistant):
-    """The real assistant, but `open()` (and optionally `ask()`) wait until the test lets them go."""
-
-    def __init__(self, encoder: SentenceEncoder, index: Path, gate_ask: bool = False) -> None:
-        super().__init__(corpus=SEEDS, index=index, encoder=encoder)
-        self.open_gate = threading.Event()
-        self.ask_gate = threading.Event()
-        if not gate_ask:
-            self.ask_gate.set()
-
-    @classmethod
-    def holding_questions(cls, encoder: SentenceEncoder, index: Path) -> SlowAssistant:
-        """Opens at once; each question waits for `ask_gate`."""
-        slow = cls(encoder, index, gate_ask=True)
-        slow.open_gate.set()
-        return slow
-
-    def open(self, progress: bool = False) -> IndexReport:
-        assert self.open_gate.wait(60)
-        return super().open(progress)
-
-    def ask(self, question: str, context: Sequence[Answer] = ()) -> Answer:
-        assert self.ask_gate.wait(60)
-        return super().ask(question, context)
-
-
 async def test_window_draws_before_loading_and_queues_questions(
     encoder: SentenceEncoder, seeds_index: Path, assistant: Assistant
 ) -> None:
-    slow = SlowAssistant(encoder, seeds_index)
+    slow = GatedAssistant(encoder, seeds_index)
     app = AssistantApp(slow)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -348,7 +322,7 @@ async def test_window_draws_before_loading_and_queues_questions(
 
 async def test_escape_cancels_a_running_question(encoder: SentenceEncoder, seeds_index: Path,
                                                  assistant: Assistant) -> None:
-    slow = SlowAssistant.holding_questions(encoder, seeds_index)
+    slow = GatedAssistant.holding_questions(encoder, seeds_index)
     app = AssistantApp(slow)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -466,7 +440,7 @@ async def test_chat_stops_following_when_scrolled_up_and_resumes_at_the_bottom(
 ) -> None:
     """An answer that arrives while the user reads back up does not pull the view down; back at the
     bottom, the chat follows new answers again."""
-    slow = SlowAssistant.holding_questions(encoder, seeds_index)
+    slow = GatedAssistant.holding_questions(encoder, seeds_index)
     app = AssistantApp(slow)
     try:
         async with app.run_test(size=SIZE) as pilot:
