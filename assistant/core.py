@@ -178,20 +178,19 @@ class Assistant:
         "What did he say?") is searched together with the previous turn (see conversation.read).
         `since`, `until`, `sources`: search only the articles of that period and those outlets, sites or
         files (filters.py); a filter no article matches gives found=False saying so."""
-        clean_question(question)
+        text = clean_question(question)
         flt = parse_filter(since, until, sources)
         collection = self.loaded.collection
         allowed = collection.allowed(flt)
         if allowed is not None and not len(allowed):
             return Answer(question, False, "", (), 0.0, collection.why_empty(flt))
-        answer = self._ask(question, context, allowed)
+        answer = self._ask(question, text, context, allowed)
         if flt.active and not answer.found:
             return replace(answer, reason=f"{answer.reason} (searched only the articles {flt.describe()})")
         return answer
 
-    def _ask(self, question: str, context: Sequence[Answer], allowed: np.ndarray | None) -> Answer:
-        """`ask` over the chunk rows `allowed` (None: all)."""
-        text = clean_question(question)
+    def _ask(self, question: str, text: str, context: Sequence[Answer], allowed: np.ndarray | None) -> Answer:
+        """`ask` of `question` (`text`: as cleaned) over the chunk rows `allowed` (None: all)."""
         previous = replace(context[-1], question=clean_question(context[-1].question)) if context else None
         reading = read(text, previous)
         answer = self._answer(question, reading, context, allowed)
