@@ -119,3 +119,26 @@ def test_an_onnx_assistant_uses_the_shipped_index_and_answers_the_same(
         want, got = assistant.ask(item["q"]), fast.ask(item["q"])
         assert [(c.source, c.quote) for c in got.citations] == [(c.source, c.quote) for c in want.citations]
         assert got.found == want.found
+
+
+def test_the_cli_engine_flag_answers_through_onnx(
+        assistant: Assistant, onnx_cache: Path, onnx_encoder: OnnxEncoder, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`assistant ask --engine onnx` loads the ONNX graph, never sentence-transformers, and quotes what the
+    reference engine quotes."""
+    from assistant.fronts import cli
+
+    def no_torch(*args: object, **kwargs: object) -> None:
+        raise AssertionError("--engine onnx loaded sentence-transformers")
+
+    monkeypatch.setattr("assistant.core.SentenceEncoder", no_torch)
+    monkeypatch.setattr("assistant.index.onnx_encoder.default_cache", lambda: onnx_cache)  # exported above
+    index = tmp_path / "embeddings"
+    shutil.copytree(SHIPPED_INDEX, index, ignore=shutil.ignore_patterns(".lock"))
+    question = QUESTIONS["answerable"][0]["q"]
+    status = cli.main(["ask", "--engine", "onnx", "--corpus", str(SEEDS), "--index", str(index), "--json",
+                       "--no-history", question])
+    got = json.loads(capsys.readouterr().out)
+    want = assistant.ask(question)
+    assert status == 0 and got["found"] is True
+    assert [(c["source"], c["quote"]) for c in got["citations"]] == [(c.source, c.quote) for c in want.citations]
