@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,22 +95,25 @@ def fit_selection(data: list[Case], l2: float) -> np.ndarray:
     return conditional_logit([(c.x, c.labels) for c in data if len(c.labels)], len(FEATURES), l2)
 
 
-def conditional_logit(groups: list[tuple[np.ndarray, np.ndarray]], dims: int, l2: float) -> np.ndarray:
+def conditional_logit(groups: list[tuple[np.ndarray, np.ndarray]], dims: int, l2: float,
+                      group_weights: Sequence[float] | None = None) -> np.ndarray:
     """Weights maximising log(sum of softmax over the positives) per group (candidate rows `x`, 0/1 labels
-    `y`), with an L2 penalty; groups without a positive are left out. Shared by sentence selection and
-    the answer phrase (tune_phrase.py)."""
-    usable = [(x, y) for x, y in groups if y.max() > 0]
+    `y`), with an L2 penalty; groups without a positive are left out. `group_weights` (one per group,
+    default 1) weigh each group's term, e.g. to count two tuning sources equally (scifact_rationale.py).
+    Shared by sentence selection and the answer phrase (tune_phrase.py)."""
+    weights = [1.0] * len(groups) if group_weights is None else list(group_weights)
+    usable = [(x, y, g) for (x, y), g in zip(groups, weights, strict=True) if y.max() > 0]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = 0.5 * l2 * float(w @ w), l2 * w
-        for x, y in usable:
+        for x, y, g in usable:
             z = x @ w
             p = np.exp(z - z.max())
             p /= p.sum()
             pos = p * y
             mass = pos.sum()
-            total -= math.log(mass)
-            grad = grad - x.T @ (pos / mass - p)
+            total -= g * math.log(mass)
+            grad = grad - g * (x.T @ (pos / mass - p))
         return total, grad
 
     return np.asarray(minimize(loss, np.zeros(dims), jac=True, method="L-BFGS-B").x)

@@ -1,0 +1,207 @@
+"""SciFact rationale sentences as a second (non-Wikipedia) tuning source for answer selection (issue 12).
+
+A SciFact claim with evidence names, for each evidence abstract, the sentences that support or contradict
+it (queries.jsonl `metadata`: doc id -> [{"sentences": [i, ...], "label": ...}], indices into
+corpus_sentences.jsonl `sentences`). Each claim is asked through the real retrieval and candidate code
+(as tune_answer.cases does for SQuAD), and each candidate sentence is labelled by whether it is a gold
+rationale sentence of an evidence abstract: its character span in the article (title line, blank line,
+abstract; data.article_folder) is mapped back to the abstract's sentence indices.
+
+Splits: the claims of qrels/train.tsv tune, those of qrels/test.tsv report. The corpus is every evidence
+abstract of any claim (437) plus a fixed sample of distractors (CORPUS_SIZE, 800, in all, not the full 5,183:
+a full build is slow on a small machine). SQuAD v1.1 is split as tune_answer splits it (first half of
+`tuning_slice(questions, 3000)` fits, second half reports).
+
+The table gives top-1 (the best-scored candidate is a rationale sentence / holds an accepted answer) on
+both held-out sets for the shipped weights and for weights fitted on SQuAD only, SciFact only, and both
+(each source weighted equally), at a few L2 penalties:
+
+    python -m benchmarks.scifact_rationale [--scifact ../shared/bench/scifact] [--squad ../shared/bench/squad]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant import Assistant, Settings
+from assistant.answer import FEATURES, Candidate, Question, candidates
+from assistant.core import clean_question
+
+from .cli import BENCH
+from .common import cached_encoder, open_assistant
+from .data import DEFAULT_CACHE, Beir, Documents, article_folder, read_jsonl
+from .squad import load_questions, tuning_slice
+from .tune_answer import Case, conditional_logit, top1_holds
+from .tune_answer import cases as squad_cases
+
+CORPUS_SIZE = 800  # every evidence abstract (437), the rest distractors
+DISTRACTOR_SEED = 0
+L2 = (0.1, 1.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    text: str
+    evidence: dict[str, frozenset[int]]  # doc id -> indices of its rationale sentences
+
+
+def load_claims(root: Path, split: str) -> list[Claim]:
+    """Claims of qrels/<split>.tsv that have rationale sentences, in queries.jsonl order."""
+    wanted = set(Beir(root).qrels(split))
+    out: list[Claim] = []
+    for row in read_jsonl(root / "queries.jsonl"):
+        qid = str(row["_id"])
+        evidence = {str(doc): frozenset(i for e in rationales for i in e["sentences"])
+                    for doc, rationales in (row.get("metadata") or {}).items()}
+        evidence = {doc: s for doc, s in evidence.items() if s}
+        if qid in wanted and evidence:
+            out.append(Claim(qid, str(row["text"]), evidence))
+    return out
+
+
+def corpus_ids(root: Path, size: int = CORPUS_SIZE, seed: int = DISTRACTOR_SEED) -> list[str]:
+    """Every evidence abstract (of train and test claims) plus distractors drawn at random, `size` in all."""
+    evidence = {doc for split in ("train", "test") for c in load_claims(root, split) for doc in c.evidence}
+    rest = sorted(str(row["_id"]) for row in read_jsonl(root / "corpus.jsonl") if str(row["_id"]) not in evidence)
+    extra = random.Random(seed).sample(rest, max(0, min(len(rest), size - len(evidence))))
+    return sorted(evidence | set(extra))
+
+
+def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
+    """Character span of each abstract sentence in the article text (found in order after the title line)."""
+    spans: list[tuple[int, int]] = []
+    cursor = text.find("\n") + 1  # the title is the first line
+    for sentence in sentences:
+        s = sentence.strip()
+        start = text.find(s, cursor) if s else -1
+        if start < 0:
+            spans.append((-1, -1))  # not found verbatim (should not happen: corpus text is the joined sentences)
+            continue
+        spans.append((start, start + len(s)))
+        cursor = start + len(s)
+    return spans
+
+
+def rationale_of(candidate: Candidate, spans: Sequence[tuple[int, int]], gold: frozenset[int]) -> list[int]:
+    """Gold sentence indices that `candidate` covers: overlap of more than half the shorter of the two spans
+    (the project's splitter and SciFact's may cut a sentence differently)."""
+    out = []
+    for i in sorted(gold):
+        if i >= len(spans) or spans[i][0] < 0:
+            continue
+        start, end = spans[i]
+        overlap = min(end, candidate.end) - max(start, candidate.start)
+        if overlap > 0.5 * min(end - start, candidate.end - candidate.start):
+            out.append(i)
+    return out
+
+
+class Rationales:
+    """The SciFact corpus as an article folder, and each article's sentence spans."""
+
+    def __init__(self, root: Path, cache: Path, keep: Sequence[str]) -> None:
+        self.docs: Documents = article_folder(root / "corpus.jsonl", cache, "scifact-rationale", keep)
+        self.sentences = {str(r["_id"]): list(r["sentences"]) for r in read_jsonl(root / "corpus_sentences.jsonl")
+                          if str(r["_id"]) in set(keep)}
+
+    def labels(self, assistant: Assistant, claim: Claim, rows: Sequence[Candidate]) -> list[list[int]]:
+        """Per candidate: the gold rationale sentence indices it covers (empty: not a rationale)."""
+        out: list[list[int]] = []
+        for c in rows:
+            doc = self.docs.doc_of[c.source]
+            gold = claim.evidence.get(doc)
+            if not gold:
+                out.append([])
+                continue
+            spans = sentence_spans(assistant.loaded.articles[c.source].text, self.sentences[doc])
+            out.append(rationale_of(c, spans, gold))
+        return out
+
+    def cases(self, assistant: Assistant, claims: Sequence[Claim]) -> list[Case]:
+        """Each claim's Case through the real retrieval and candidate code, labelled by rationale sentences."""
+        loaded = assistant.loaded
+        s = assistant.settings.answer
+        prime = getattr(assistant.encoder, "prime", None)
+        if prime is not None:
+            prime([clean_question(c.text) for c in claims])
+        out: list[Case] = []
+        for claim in claims:
+            text = clean_question(claim.text)
+            vector, tokens = assistant._query(text)
+            hits = loaded.retriever.search(vector, tokens, s.read_chunks)
+            q = Question(text, tokens, vector, loaded.evidence)
+            rows = candidates(q, hits, s)
+            labels = np.asarray([float(bool(g)) for g in self.labels(assistant, claim, rows)])
+            words = [len(loaded.articles[c.source].text[c.start : c.end].split()) for c in rows]
+            out.append(Case(q, hits, rows, labels, words, 1.0))
+        return out
+
+
+def fit(sources: Sequence[list[Case]], l2: float) -> np.ndarray:
+    """Conditional logit over the groups of every source, each source weighted equally."""
+    groups = [[(c.x, c.labels) for c in data if len(c.labels) and c.labels.max() > 0] for data in sources]
+    total = sum(len(g) for g in groups)
+    weights = [total / (len(sources) * len(g)) for g in groups for _ in g]
+    return conditional_logit([x for g in groups for x in g], len(FEATURES), l2, weights)
+
+
+def ceiling(data: Sequence[Case]) -> float:
+    return float(np.mean([c.labels.max() if len(c.labels) else 0.0 for c in data]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scifact", type=Path, default=BENCH / "scifact")
+    parser.add_argument("--squad", type=Path, default=BENCH / "squad")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--questions", type=int, default=3000, help="SQuAD v1.1 tuning questions (as tune_answer)")
+    parser.add_argument("--claims", type=int, default=0, help="at most this many claims per split (0: all)")
+    args = parser.parse_args()
+    encoder = cached_encoder(args.cache)
+    settings = Settings()
+
+    rationales = Rationales(args.scifact, args.cache, corpus_ids(args.scifact))
+    sf = open_assistant(rationales.docs.folder, args.cache, settings, encoder)
+    train, test = (load_claims(args.scifact, split) for split in ("train", "test"))
+    if args.claims:
+        train, test = train[: args.claims], test[: args.claims]
+    sf_fit, sf_held = rationales.cases(sf, train), rationales.cases(sf, test)
+
+    v1_docs = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad")
+    v1 = open_assistant(v1_docs.folder, args.cache, settings, encoder)
+    data = squad_cases(v1, v1_docs, tuning_slice(load_questions(args.squad / "dev-v1.1.questions.jsonl"),
+                                                 args.questions))
+    sq_fit, sq_held = data[: len(data) // 2], data[len(data) // 2 :]
+
+    print(f"SQuAD v1.1: fit {len(sq_fit)} / held-out {len(sq_held)} questions, held-out ceiling {ceiling(sq_held):.3f}")
+    print(f"SciFact: {len(rationales.docs.doc_of)} abstracts; train {len(sf_fit)} / test {len(sf_held)} claims, "
+          f"test ceiling (some candidate is a rationale) {ceiling(sf_held):.3f}")
+    print("\n  weights                 |  l2  | SQuAD held-out | SciFact test | SciFact train")
+    shipped = np.asarray(settings.answer.weights)
+    print(f"  (a) shipped             |  -   | {top1_holds(sq_held, shipped):14.3f} |"
+          f" {top1_holds(sf_held, shipped):12.3f} | {top1_holds(sf_fit, shipped):13.3f}")
+    fitted: dict[tuple[str, float], np.ndarray] = {}
+    for name, sources in (("(b) SQuAD only", [sq_fit]), ("(c) SciFact only", [sf_fit]),
+                          ("(d) both, equal weight", [sq_fit, sf_fit])):
+        for l2 in L2:
+            w = fitted[name, l2] = fit(sources, l2)
+            print(f"  {name:23s} | {l2:<4} | {top1_holds(sq_held, w):14.3f} | {top1_holds(sf_held, w):12.3f}"
+                  f" | {top1_holds(sf_fit, w):13.3f}")
+    print("\n  feature            shipped " + " ".join(f"{n.split()[0]:>8s}" for n in ("(b)", "(c)", "(d)"))
+          + "   (l2=1.0)")
+    columns = [shipped] + [fitted[n, 1.0] for n in ("(b) SQuAD only", "(c) SciFact only", "(d) both, equal weight")]
+    for i, feature in enumerate(FEATURES):
+        print(f"  {feature:18s} " + " ".join(f"{col[i]:+8.3f}" for col in columns))
+    for (name, l2), w in fitted.items():
+        print(f"{name} l2={l2}: weights=(" + ", ".join(f"{v:.3f}" for v in w) + ")")
+
+
+if __name__ == "__main__":
+    main()
