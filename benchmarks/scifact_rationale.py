@@ -36,9 +36,7 @@ from assistant.core import clean_question
 from .cli import BENCH
 from .common import cached_encoder, open_assistant
 from .data import DEFAULT_CACHE, Beir, Documents, article_folder, read_jsonl
-from .squad import load_questions, tuning_slice
-from .tune_answer import Case, conditional_logit, top1_holds
-from .tune_answer import cases as squad_cases
+from .tune_answer import Case, ceiling, conditional_logit, top1_holds, v1_tuning
 
 CORPUS_SIZE = 800  # every evidence abstract (437), the rest distractors
 DISTRACTOR_SEED = 0
@@ -152,10 +150,6 @@ def fit(sources: Sequence[list[Case]], l2: float) -> np.ndarray:
     return conditional_logit([x for g in groups for x in g], len(FEATURES), l2, weights)
 
 
-def ceiling(data: Sequence[Case]) -> float:
-    return float(np.mean([c.labels.max() if len(c.labels) else 0.0 for c in data]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scifact", type=Path, default=BENCH / "scifact")
@@ -174,11 +168,8 @@ def main() -> None:
         train, test = train[: args.claims], test[: args.claims]
     sf_fit, sf_held = rationales.cases(sf, train), rationales.cases(sf, test)
 
-    v1_docs = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad")
-    v1 = open_assistant(v1_docs.folder, args.cache, settings, encoder)
-    data = squad_cases(v1, v1_docs, tuning_slice(load_questions(args.squad / "dev-v1.1.questions.jsonl"),
-                                                 args.questions))
-    sq_fit, sq_held = data[: len(data) // 2], data[len(data) // 2 :]
+    squad = v1_tuning(args.squad, args.cache, settings, encoder, args.questions)
+    sq_fit, sq_held = squad.fit, squad.held
 
     print(f"SQuAD v1.1: fit {len(sq_fit)} / held-out {len(sq_held)} questions, held-out ceiling {ceiling(sq_held):.3f}")
     print(f"SciFact: {len(rationales.docs.doc_of)} abstracts; train {len(sf_fit)} / test {len(sf_held)} claims, "

@@ -25,6 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -165,6 +166,32 @@ def fit_logistic(f: np.ndarray, t: np.ndarray, l2: float = 1e-2) -> np.ndarray:
     return np.asarray(minimize(loss, np.zeros(f.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 5000}).x)
 
 
+@dataclass(frozen=True)
+class V1Tuning:
+    """The SQuAD v1.1 tuning questions through the real retrieval, split as selection is fitted (first
+    half) and reported (second half); the assistant and questions for what is asked of them next."""
+
+    assistant: Assistant
+    docs: Documents
+    questions: list[SquadQuestion]
+    fit: list[Case]
+    held: list[Case]
+
+
+def v1_tuning(squad: Path, cache: Path, settings: Settings, encoder: Any, count: int) -> V1Tuning:
+    docs = article_folder(squad / "dev-v1.1.passages.jsonl", cache, "squad")
+    assistant = open_assistant(docs.folder, cache, settings, encoder)
+    questions = tuning_slice(load_questions(squad / "dev-v1.1.questions.jsonl"), count)
+    data = cases(assistant, docs, questions)
+    half = len(data) // 2
+    return V1Tuning(assistant, docs, questions, data[:half], data[half:])
+
+
+def ceiling(data: Sequence[Case]) -> float:
+    """The share of questions where some candidate is labelled right: what top-1 could reach."""
+    return float(np.mean([c.labels.max() if len(c.labels) else 0.0 for c in data]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--squad", type=Path, default=Path(__file__).resolve().parents[2] / "shared/bench/squad")
@@ -175,14 +202,11 @@ def main() -> None:
     encoder = cached_encoder(args.cache)
     settings = Settings()
 
-    v1_docs = article_folder(args.squad / "dev-v1.1.passages.jsonl", args.cache, "squad")
-    v1 = open_assistant(v1_docs.folder, args.cache, settings, encoder)
-    questions = tuning_slice(load_questions(args.squad / "dev-v1.1.questions.jsonl"), args.questions)
-    data = cases(v1, v1_docs, questions)
-    half = len(data) // 2
-    fit, held = data[:half], data[half:]
-    ceiling = np.mean([c.labels.max() if len(c.labels) else 0 for c in held])
-    print(f"v1.1 tuning: {len(data)} questions; held-out ceiling (some candidate holds an answer) {ceiling:.3f}")
+    tuning = v1_tuning(args.squad, args.cache, settings, encoder, args.questions)
+    v1, v1_docs, questions, fit, held = tuning.assistant, tuning.docs, tuning.questions, tuning.fit, tuning.held
+    half = len(fit)
+    print(f"v1.1 tuning: {len(fit) + len(held)} questions; held-out ceiling (some candidate holds an answer) "
+          f"{ceiling(held):.3f}")
     shipped = np.asarray(settings.answer.weights)
     if len(shipped) == len(FEATURES):
         print(f"shipped weights: held-out top-1 holds an answer {top1_holds(held, shipped):.3f}")
