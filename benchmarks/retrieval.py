@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from assistant import Assistant
-from assistant.core import clean_question
 from assistant.types import Hit
 
+from .common import prime_questions
 from .data import Documents
 from .metrics import max_pool, mean, mrr_at_k, ndcg_at_k, recall_at_k
 
@@ -45,9 +45,8 @@ def evaluate(
     """Mean nDCG@10, Recall@100 and MRR@10 per mode over the queries that have judgements."""
     run: Search = search or (lambda q, k, m: assistant.search(q, k=k, mode=m))
     depth = assistant.settings.retrieval.candidates
-    prime = getattr(assistant.encoder, "prime", None)
-    if prime is not None and search is None:  # embed the queries in batches first (benchmark speed only)
-        prime([clean_question(queries[q]) for q in qrels if q in queries])
+    if search is None:
+        prime_questions(assistant, [queries[q] for q in qrels if q in queries])
     out: dict[str, dict[str, Any]] = {}
     for mode in modes:
         ndcg, recall, mrr = [], [], []

@@ -30,13 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer import FEATURES, Candidate, Question, candidates
-from assistant.core import clean_question
+from assistant.answer import FEATURES, Candidate
 
 from .cli import BENCH
-from .common import cached_encoder, open_assistant
+from .common import cached_encoder, open_assistant, prime_questions
 from .data import DEFAULT_CACHE, Beir, Documents, article_folder, read_jsonl
-from .tune_answer import Case, ceiling, conditional_logit, top1_holds, v1_tuning
+from .tune_answer import Case, ceiling, conditional_logit, read, top1_holds, v1_tuning
 
 CORPUS_SIZE = 800  # every evidence abstract (437), the rest distractors
 DISTRACTOR_SEED = 0
@@ -125,17 +124,10 @@ class Rationales:
     def cases(self, assistant: Assistant, claims: Sequence[Claim]) -> list[Case]:
         """Each claim's Case through the real retrieval and candidate code, labelled by rationale sentences."""
         loaded = assistant.loaded
-        s = assistant.settings.answer
-        prime = getattr(assistant.encoder, "prime", None)
-        if prime is not None:
-            prime([clean_question(c.text) for c in claims])
+        prime_questions(assistant, [c.text for c in claims])
         out: list[Case] = []
         for claim in claims:
-            text = clean_question(claim.text)
-            vector, tokens = assistant._query(text)
-            hits = loaded.retriever.search(vector, tokens, s.read_chunks)
-            q = Question(text, tokens, vector, loaded.evidence)
-            rows = candidates(q, hits, s)
+            q, hits, rows = read(assistant, claim.text, assistant.settings.answer.read_chunks)
             labels = np.asarray([float(bool(g)) for g in self.labels(assistant, claim, rows)])
             words = [len(loaded.articles[c.source].text[c.start : c.end].split()) for c in rows]
             out.append(Case(q, hits, rows, labels, words, 1.0))

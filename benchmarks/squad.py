@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from assistant import Assistant
-from assistant.core import clean_question
 
+from .common import prime_questions
 from .data import Documents, read_jsonl
 from .metrics import max_pool, mean, roc_auc, squad_scores
 
@@ -86,17 +86,9 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     return any(" ".join(a.lower().split()) in hay for a in answers if a.strip())
 
 
-def _prime(assistant: Assistant, questions: Sequence[str]) -> None:
-    """Questions are embedded in batches first when the encoder caches (a benchmark speed-up only; warm
-    ask latency with the real encoder is measured in the speed section)."""
-    prime = getattr(assistant.encoder, "prime", None)
-    if prime is not None:
-        prime([clean_question(q) for q in questions])
-
-
 def answers_v1(assistant: Assistant, docs: Documents, questions: Sequence[Question]) -> dict[str, Any]:
     """Gold paragraph at top-1/top-5 of search, answer-contains rate and answer length, over `questions`."""
-    _prime(assistant, [q["question"] for q in questions])
+    prime_questions(assistant, [q["question"] for q in questions])
     top1 = top5 = contains = found = marked = 0
     words: list[float] = []
     em: list[float] = []
@@ -135,7 +127,7 @@ def answers_v1(assistant: Assistant, docs: Documents, questions: Sequence[Questi
 def abstention_v2(assistant: Assistant, questions: Sequence[Question]) -> dict[str, Any]:
     """Abstention on SQuAD v2.0: precision/recall of abstaining on impossible questions, and the ROC AUC
     of answer.confidence separating possible (answerable) from impossible questions."""
-    _prime(assistant, [q["question"] for q in questions])
+    prime_questions(assistant, [q["question"] for q in questions])
     confidences: list[float] = []
     answerable: list[bool] = []
     abstained: list[bool] = []
@@ -186,7 +178,7 @@ def abstention_withheld(assistant: Assistant, split: Withheld) -> dict[str, Any]
     given anyway to a withheld question still contains an accepted answer (a sibling paragraph of the
     same Wikipedia article can hold it)."""
     questions = split.withheld + split.kept
-    _prime(assistant, [q["question"] for q in questions])
+    prime_questions(assistant, [q["question"] for q in questions])
     confidences: list[float] = []
     abstained = {"withheld": 0, "kept": 0}
     answered_withheld = contains = 0

@@ -20,6 +20,7 @@ from assistant.core import clean_question
 from assistant.index.hybrid import HybridRetriever
 from assistant.types import Hit
 
+from .common import prime_questions
 from .data import Documents
 from .metrics import max_pool, mean, ndcg_at_k, recall_at_k
 from .retrieval import doc_ranking
@@ -65,9 +66,7 @@ class Searcher:
         self.queries: dict[str, tuple[np.ndarray, list[str]]] = {}
 
     def prime(self, texts: list[str]) -> None:
-        prime = getattr(self.assistant.encoder, "prime", None)
-        if prime is not None:
-            prime([clean_question(t) for t in texts])
+        prime_questions(self.assistant, texts)
 
     def query(self, text: str) -> tuple[np.ndarray, list[str]]:
         if text not in self.queries:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from assistant.answer import (
 from assistant.core import clean_question
 from assistant.types import Hit
 
-from .common import cached_encoder, open_assistant
+from .common import cached_encoder, open_assistant, prime_questions
 from .data import DEFAULT_CACHE, Documents, article_folder
 from .metrics import roc_auc
 from .squad import Question as SquadQuestion
@@ -68,22 +68,31 @@ class Case:
         return np.asarray([c.features for c in self.rows], dtype=np.float64).reshape(len(self.rows), len(FEATURES))
 
 
+def read(assistant: Assistant, question: str, depth: int, drop: Callable[[Hit], bool] | None = None
+         ) -> tuple[Question, list[Hit], list[Candidate]]:
+    """What answer selection sees for a question: the real retrieval's `depth` hits (less those `drop`
+    names) and the candidate sentences of their chunks with their features."""
+    loaded = assistant.loaded
+    text = clean_question(question)
+    vector, tokens = assistant._query(text)
+    hits = loaded.retriever.search(vector, tokens, depth)
+    if drop is not None:
+        hits = [h for h in hits if not drop(h)]
+    q = Question(text, tokens, vector, loaded.evidence)
+    return q, hits, candidates(q, hits, assistant.settings.answer)
+
+
 def cases(assistant: Assistant, docs: Documents, questions: list[SquadQuestion], drop_gold: bool = False) -> list[Case]:
     """Each question's Case; `drop_gold` takes the gold paragraph out of the hits (answer not in the corpus)."""
     loaded = assistant.loaded
-    s = assistant.settings.answer
-    prime = getattr(assistant.encoder, "prime", None)
-    if prime is not None:  # one batched encoding of every question instead of thousands of single calls
-        prime([clean_question(q["question"]) for q in questions])
+    prime_questions(assistant, [q["question"] for q in questions])
+    depth = DROP_DEPTH if drop_gold else assistant.settings.answer.read_chunks
     out: list[Case] = []
     for sq in questions:
-        text = clean_question(sq["question"])
-        vector, tokens = assistant._query(text)
-        hits = loaded.retriever.search(vector, tokens, DROP_DEPTH if drop_gold else s.read_chunks)
-        if drop_gold:
-            hits = [h for h in hits if docs.doc_of[h.chunk.source] != sq["gold_passage"]]
-        q = Question(text, tokens, vector, loaded.evidence)
-        rows = candidates(q, hits, s)
+        def gold(hit: Hit, passage: str = sq["gold_passage"]) -> bool:
+            return docs.doc_of[hit.chunk.source] == passage
+
+        q, hits, rows = read(assistant, sq["question"], depth, gold if drop_gold else None)
         sentences = [loaded.articles[c.source].text[c.start : c.end] for c in rows]
         labels = np.asarray([float(not sq["is_impossible"] and contains_answer(t, sq["answers"])) for t in sentences])
         answerable = float(not sq["is_impossible"] and not drop_gold)
