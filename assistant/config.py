@@ -10,7 +10,7 @@ import importlib.resources
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
@@ -152,6 +152,10 @@ class AnswerSettings:
     )
 
 
+EncoderEngine = Literal["sentence-transformers", "onnx", "onnx-int8"]
+ENGINES: tuple[str, ...] = get_args(EncoderEngine)
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """How an index is built and kept on disk (see assistant/index/store.py and docs/benchmarks.md).
@@ -240,9 +244,11 @@ class Settings:
     answer: AnswerSettings = AnswerSettings()
     store: StoreSettings = StoreSettings()
     batch_size: int = 32
-    # Which runtime embeds texts (the same vectors within 1e-4 cosine, so not part of the index identity):
-    # "sentence-transformers" (torch, the reference) or "onnx" (ONNX Runtime; docs/benchmarks.md).
-    encoder_engine: Literal["sentence-transformers", "onnx"] = "sentence-transformers"
+    # Which runtime embeds texts (ENGINES): "sentence-transformers" (torch, the reference) or "onnx" (ONNX
+    # Runtime) give the same vectors within 1e-4 cosine, so either searches an index the other built;
+    # "onnx-int8" (the int8-quantized graph, faster) gives its own vectors and model identity: an index it
+    # builds is opened with it (docs/benchmarks.md).
+    encoder_engine: EncoderEngine = "sentence-transformers"
     duplicates: DuplicateSettings = DuplicateSettings()
     news: NewsSettings = NewsSettings()
     backend: BackendSettings = BackendSettings()

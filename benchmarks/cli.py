@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant, Settings
-from assistant.config import DEFAULT_CORPUS
+from assistant.config import DEFAULT_CORPUS, ENGINES
 
 from . import report
 from .data import DEFAULT_CACHE, Beir, article_folder
@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store-docs", type=int, default=2000, metavar="N",
                      help="store section: build this many SQuAD+SciFact documents (half each) with today's and "
                           "the shipped sentence vectors, side by side (default 2000)")
+    run.add_argument("--store-questions", type=int, default=200, metavar="N",
+                     help="store section: SQuAD questions on the mix's paragraphs (report sample first) asked of "
+                          "each index built side by side (default 200)")
     run.add_argument("--news-copies", type=int, default=1200, metavar="N",
                      help="news section: originals given a near copy, per split (default 1200)")
     run.add_argument("--news-scale", default="10000,100000",
@@ -99,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dense-weight", type=float, default=None, help="try another dense weight")
     run.add_argument("--candidates", type=int, default=None, help="try another candidate depth")
     run.add_argument("--results", default="results.json", help="results file name under --cache")
+    run.add_argument("--engine", choices=ENGINES, default="sentence-transformers",
+                     help="encoder engine of the retrieval and squad sections (default: %(default)s, the "
+                          "reference); onnx-int8 gets indexes of its own under --cache. Use with --results NAME "
+                          "to keep the reference's figures")
     run.add_argument("--scale-docs", type=int, default=1000, metavar="N",
                      help="scale section: SciFact abstracts indexed (the split's judged ones first; 0: all)")
     run.add_argument("--scale-ray-texts", type=int, default=800, metavar="N",
@@ -114,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     child.add_argument("--questions", type=Path, required=True)
     child.add_argument("--rank-bm25", action="store_true")
     child.add_argument("--build", action="store_true", help="measure a build from scratch instead")
-    child.add_argument("--engine", choices=("sentence-transformers", "onnx"), default=None,
+    child.add_argument("--engine", choices=ENGINES, default=None,
                        help="encoder engine to ask with (default: Settings.encoder_engine)")
     return parser
 
@@ -194,7 +201,8 @@ def _run_retrieval(args: argparse.Namespace) -> dict[str, Any]:
     from .retrieval import MODES, PUBLISHED, evaluate
 
     beir, name, docs = _beir(args)
-    assistant = open_assistant(docs.folder, args.cache, _settings(args), cached_encoder(args.cache), chunks_only=True)
+    assistant = open_assistant(docs.folder, args.cache, _settings(args), cached_encoder(args.cache, args.engine),
+                               chunks_only=True)
     qrels = _limit(beir.qrels(args.split), args, set(docs.doc_of.values()))
     scores = evaluate(assistant, docs, beir.queries(), qrels)
     published = {m: PUBLISHED.get(name.lower(), {}).get(m) for m in MODES}
@@ -207,13 +215,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     """The shipped settings, or with the retrieval values given on the command line (to try a candidate)."""
     from .common import with_settings
 
-    return with_settings(Settings(), fusion=args.fusion, dense_weight=args.dense_weight, candidates=args.candidates)
+    settings = Settings(encoder_engine=getattr(args, "engine", None) or Settings().encoder_engine)
+    return with_settings(settings, fusion=args.fusion, dense_weight=args.dense_weight, candidates=args.candidates)
 
 
 def _retrieval_settings(s: Settings) -> dict[str, Any]:
     r = s.retrieval
     return {"max_words": s.chunk.max_words, "fusion": r.fusion, "dense_weight": r.dense_weight,
-            "candidates": r.candidates, "rrf_k": r.rrf_k, "read_chunks": s.answer.read_chunks}
+            "candidates": r.candidates, "rrf_k": r.rrf_k, "read_chunks": s.answer.read_chunks,
+            "engine": s.encoder_engine}
 
 
 def _squad_docs(args: argparse.Namespace, version: str, questions: list[Any]) -> Any:
@@ -236,7 +246,7 @@ def _run_squad(args: argparse.Namespace) -> dict[str, Any]:
         withheld_paragraphs,
     )
 
-    encoder = cached_encoder(args.cache)
+    encoder = cached_encoder(args.cache, args.engine)
     questions = load_questions(args.squad / "dev-v1.1.questions.jsonl")
     sample = report_sample(questions, args.squad_questions)
     docs = _squad_docs(args, "1.1", sample)
@@ -332,7 +342,14 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
 
     from .common import real_encoder
     from .speed import sentence_pool, synthetic_index
-    from .store import ann_against_exact, bare_encode, build_side_by_side, encoders, update_cost
+    from .store import (
+        ann_against_exact,
+        bare_encode,
+        build_side_by_side,
+        encoders,
+        squad_questions_in,
+        update_cost,
+    )
 
     encoder = real_encoder()
     engines = encoders()
@@ -346,9 +363,11 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
             for path in sorted(folder.iterdir())[:half]:
                 shutil.copy(path, mix / f"{prefix}-{path.name}")
     out: dict[str, Any] = {"build": []}
-    for label, corpus in (("seeds", DEFAULT_CORPUS), (f"{name} + SQuAD ({args.store_docs} docs)", mix)):
+    asked = squad_questions_in(mix, squad, _squad_report_first(args), args.store_questions)
+    for label, corpus, questions in (("seeds", DEFAULT_CORPUS, []),
+                                     (f"{name} + SQuAD ({args.store_docs} docs)", mix, asked)):
         log.info("store: building %s side by side", label)
-        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, engines)})
+        out["build"].append({"corpus": label, "modes": build_side_by_side(corpus, engines, questions=questions)})
         print(out["build"][-1], flush=True)
     out["bare"] = bare_encode(mix, engines)
     sizes = _synthetic_sizes(args)
@@ -366,6 +385,16 @@ def _run_store(args: argparse.Namespace) -> dict[str, Any]:
             out["ann"].append(ann_against_exact(index, vectors, hnsw=n == 0 and not args.no_hnsw))
             print(out["ann"][-1], flush=True)
     return out
+
+
+def _squad_report_first(args: argparse.Namespace) -> list[Any]:
+    """Every SQuAD v1.1 dev question, those of the report sample first."""
+    from .squad import load_questions, report_sample
+
+    questions = load_questions(args.squad / "dev-v1.1.questions.jsonl")
+    sample = report_sample(questions, args.squad_questions)
+    chosen = {q["id"] for q in sample}
+    return sample + [q for q in questions if q["id"] not in chosen]
 
 
 def _load_squad_questions(args: argparse.Namespace) -> list[Any]:

@@ -15,11 +15,12 @@ import numpy as np
 from assistant import Assistant, Settings
 from assistant.config import DEFAULT_INDEX, ChunkSettings, RetrievalSettings
 from assistant.core import clean_question
-from assistant.index.encoder import Encoder, SentenceEncoder
+from assistant.index.encoder import INT8_ENGINE, Encoder, SentenceEncoder, make_encoder
 
 from .data import CachedEncoder
 
 log = logging.getLogger("benchmarks")
+TORCH = "sentence-transformers"
 SEED_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_questions.json"
 
 
@@ -43,8 +44,16 @@ def real_encoder() -> SentenceEncoder:
     return SentenceEncoder(Settings().model_path)
 
 
-def cached_encoder(cache: Path) -> CachedEncoder:
-    return CachedEncoder(real_encoder(), cache / "vectors")
+@lru_cache(maxsize=4)
+def engine_encoder(engine: str) -> Encoder:
+    """The shipped model under `engine` (config.ENGINES), loaded once per process."""
+    return real_encoder() if engine == TORCH else make_encoder(Settings().model_path, Settings().batch_size, engine)
+
+
+def cached_encoder(cache: Path, engine: str = TORCH) -> CachedEncoder:
+    """The encoder of `engine` with its vectors remembered on disk (per model_id: an engine with vectors
+    of its own, onnx-int8, keeps its own)."""
+    return CachedEncoder(engine_encoder(engine), cache / "vectors")
 
 
 def with_settings(settings: Settings, *, max_words: int | None = None, candidates: int | None = None,
@@ -96,6 +105,8 @@ def chunk_texts(corpus: Path, settings: Settings) -> set[str]:
 
 def index_dir(corpus: Path, cache: Path, settings: Settings, chunks_only: bool = False) -> Path:
     name = f"{corpus.name}-w{settings.chunk.max_words}-o{settings.chunk.overlap_sentences}"
+    if settings.encoder_engine == INT8_ENGINE:  # vectors of its own: never overwrite the reference's index
+        name += f"-{settings.encoder_engine}"
     return cache / "indexes" / (name + ("-chunks" if chunks_only else ""))
 
 

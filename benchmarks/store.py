@@ -28,7 +28,9 @@ from assistant.config import StoreSettings
 from assistant.index.encoder import SentenceEncoder
 from assistant.types import Article
 
+from .data import Documents
 from .metrics import percentile
+from .squad import Question, contains_answer
 
 TODAY = "build"  # the sentence vectors of the build before this store: every sentence embedded alone
 
@@ -61,9 +63,10 @@ class CountingEncoder:
         return out
 
 
-TORCH, ONNX = "sentence-transformers", "onnx"
+TORCH, ONNX, INT8 = "sentence-transformers", "onnx", "onnx-int8"
 # (sentence-vector mode, engine) pairs built side by side; the first is today's build
-COMBINATIONS: tuple[tuple[str, str], ...] = ((TODAY, TORCH), ("pooled", TORCH), (TODAY, ONNX), ("pooled", ONNX))
+COMBINATIONS: tuple[tuple[str, str], ...] = ((TODAY, TORCH), ("pooled", TORCH), (TODAY, ONNX), ("pooled", ONNX),
+                                             ("lazy", ONNX), ("lazy", INT8))
 
 
 def encoders(settings: Settings | None = None) -> dict[str, Any]:
@@ -72,28 +75,57 @@ def encoders(settings: Settings | None = None) -> dict[str, Any]:
 
     settings = settings or Settings()
     out: dict[str, Any] = {TORCH: SentenceEncoder(settings.model_path, settings.batch_size),
-                           ONNX: OnnxEncoder(settings.model_path, settings.batch_size)}
+                           ONNX: OnnxEncoder(settings.model_path, settings.batch_size),
+                           INT8: OnnxEncoder(settings.model_path, settings.batch_size, int8=True)}
     for encoder in out.values():
         encoder.encode(["warm up the model"])
     return out
 
 
 def build_side_by_side(corpus: Path, engines: dict[str, Any],
-                       combinations: Sequence[tuple[str, str]] = COMBINATIONS) -> list[dict[str, Any]]:
+                       combinations: Sequence[tuple[str, str]] = COMBINATIONS,
+                       questions: Sequence[Question] = ()) -> list[dict[str, Any]]:
     """Build `corpus` from scratch once per (sentence-vector mode, engine), one after the other in this
-    process, and answer the same questions with each index: `answers` holds each question's first quote."""
+    process, and ask each fresh index the same SQuAD `questions` (their paragraphs in `corpus`): the share
+    whose answer contains an accepted answer, the share answered, and each question's first quote (so
+    two combinations can be compared answer by answer)."""
     rows = []
     for mode, engine in combinations:
         settings = Settings(store=StoreSettings(sentence_vectors=mode), encoder_engine=engine)  # type: ignore[arg-type]
         counting = CountingEncoder(engines[engine])
         with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
             start = time.perf_counter()
-            report = Assistant(corpus=corpus, index=Path(tmp) / "index", settings=settings, encoder=counting).open()
+            assistant = Assistant(corpus=corpus, index=Path(tmp) / "index", settings=settings, encoder=counting)
+            report = assistant.open()
             seconds = time.perf_counter() - start
-        rows.append({"mode": mode, "engine": engine, "articles": report.articles, "chunks": report.chunks,
-                     "texts": counting.texts, "build_s": seconds, "encode_s": counting.seconds,
-                     "load_1m": os.getloadavg()[0]})
+            row = {"mode": mode, "engine": engine, "articles": report.articles, "chunks": report.chunks,
+                   "texts": counting.texts, "build_s": seconds, "encode_s": counting.seconds,
+                   "load_1m": os.getloadavg()[0]}
+            if questions:
+                row |= _answers(assistant, questions)
+        rows.append(row)
     return rows
+
+
+def _answers(assistant: Assistant, questions: Sequence[Question]) -> dict[str, Any]:
+    contains = answered = 0
+    quotes: list[str] = []
+    for q in questions:
+        answer = assistant.ask(q["question"])
+        answered += answer.found
+        contains += answer.found and contains_answer(answer.text, q["answers"])
+        quotes.append(answer.citations[0].quote if answer.found and answer.citations else "")
+    return {"questions": len(questions), "answer_contains": contains / len(questions),
+            "answered": answered / len(questions), "quotes": quotes}
+
+
+def squad_questions_in(corpus: Path, squad: Documents, questions: Sequence[Question], limit: int
+                       ) -> list[Question]:
+    """The first `limit` of `questions` whose gold paragraph is an article of `corpus` (copied there from
+    `squad`'s folder under a "squad-" prefix, as the store section's mix is made)."""
+    present = {squad.doc_of[p.name.removeprefix("squad-")] for p in corpus.iterdir()
+               if p.name.startswith("squad-") and p.name.removeprefix("squad-") in squad.doc_of}
+    return [q for q in questions if q["gold_passage"] in present][:limit]
 
 
 def bare_encode(corpus: Path, engines: dict[str, Any], limit: int = 600) -> list[dict[str, Any]]:

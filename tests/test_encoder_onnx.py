@@ -14,7 +14,8 @@ from conftest import SEEDS, SHIPPED_INDEX
 from assistant import Assistant, Settings
 from assistant.chunking import chunk_article
 from assistant.errors import ModelError
-from assistant.index.encoder import SentenceEncoder, make_encoder
+from assistant.index.build import stored_engine
+from assistant.index.encoder import INT8_SUFFIX, SentenceEncoder, make_encoder
 from assistant.index.onnx_encoder import OnnxEncoder
 from assistant.ingest import read_corpus
 
@@ -90,7 +91,8 @@ def test_a_text_past_the_window_is_truncated_like_the_reference(
 def test_the_export_is_cached_and_reused(onnx_encoder: OnnxEncoder, onnx_cache: Path) -> None:
     graph = onnx_encoder.graph
     assert graph.parent == onnx_cache and graph.exists()
-    assert [p.name for p in onnx_cache.iterdir()] == [graph.name]  # no temporary leftovers
+    assert graph.name in [p.name for p in onnx_cache.iterdir()]
+    assert not [p.name for p in onnx_cache.iterdir() if p.name.startswith(".")]  # no temporary leftovers
     stamp = graph.stat().st_mtime_ns
     again = OnnxEncoder(Settings().model_path, cache=onnx_cache)
     again.encode(["a second encoder loads the same graph"])
@@ -101,6 +103,8 @@ def test_the_setting_chooses_the_engine(onnx_cache: Path) -> None:
     path = Settings().model_path
     assert isinstance(make_encoder(path, 32, "onnx"), OnnxEncoder)
     assert isinstance(make_encoder(path, 32, "sentence-transformers"), SentenceEncoder)
+    int8 = make_encoder(path, 32, "onnx-int8")
+    assert isinstance(int8, OnnxEncoder) and int8.int8
     with pytest.raises(ModelError):
         make_encoder(path, 32, "tensorflow")
 
@@ -142,3 +146,76 @@ def test_the_cli_engine_flag_answers_through_onnx(
     want = assistant.ask(question)
     assert status == 0 and got["found"] is True
     assert [(c["source"], c["quote"]) for c in got["citations"]] == [(c.source, c.quote) for c in want.citations]
+
+
+@pytest.fixture(scope="module")
+def int8_encoder(onnx_encoder: OnnxEncoder, onnx_cache: Path) -> OnnxEncoder:
+    """The int8 graph, quantized from the fp32 export above (in the same cache)."""
+    encoder = OnnxEncoder(Settings().model_path, cache=onnx_cache, int8=True)
+    encoder.encode(["warm up"])
+    return encoder
+
+
+def test_int8_vectors_are_near_the_reference_but_named_as_their_own(
+        encoder: SentenceEncoder, onnx_encoder: OnnxEncoder, int8_encoder: OnnxEncoder, onnx_cache: Path,
+        seed_texts: tuple[list[str], list[str], list]) -> None:  # type: ignore[type-arg]
+    """Quantized weights move the vectors (not within 1e-4), so the int8 engine must not pass for the
+    reference: its model_id differs and an index records it."""
+    texts, sentences, _ = seed_texts
+    for batch in (texts, sentences):
+        cosine = (encoder.encode(batch) * int8_encoder.encode(batch)).sum(axis=1)
+        assert float(cosine.mean()) > 0.99 and float(cosine.min()) > 0.97
+        assert float(cosine.min()) < 1 - 1e-4  # really another graph, not the fp32 one under a new name
+    assert int8_encoder.model_id == onnx_encoder.model_id + INT8_SUFFIX
+    assert int8_encoder.graph.parent == onnx_cache and int8_encoder.graph != onnx_encoder.graph
+    assert not [p.name for p in onnx_cache.iterdir() if p.name.startswith(".")]
+
+
+def test_an_int8_index_is_reopened_with_its_engine_not_rebuilt(
+        assistant: Assistant, int8_encoder: OnnxEncoder, onnx_cache: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`assistant index --engine onnx-int8` builds the seeds with int8 vectors; a later `assistant ask`
+    without --engine reads the engine from the index (no torch, no re-embedding) and quotes the article
+    the reference quotes on most answerable seed questions."""
+    from assistant.fronts import cli
+
+    monkeypatch.setattr("assistant.index.onnx_encoder.default_cache", lambda: onnx_cache)
+    index = tmp_path / "int8-index"
+    assert cli.main(["index", "--engine", "onnx-int8", "--corpus", str(SEEDS), "--index", str(index)]) == 0
+    capsys.readouterr()
+    assert stored_engine(index) == "onnx-int8" and stored_engine(SHIPPED_INDEX) is None
+    manifest = (index / "manifest.json").stat().st_mtime_ns
+
+    def no_torch(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an int8 index was opened with sentence-transformers")
+
+    monkeypatch.setattr("assistant.core.SentenceEncoder", no_torch)
+    answerable = [item["q"] for item in QUESTIONS["answerable"]]
+    same = 0
+    for question in answerable:
+        status = cli.main(["ask", "--corpus", str(SEEDS), "--index", str(index), "--json", "--no-history", question])
+        got = json.loads(capsys.readouterr().out)
+        want = assistant.ask(question)
+        assert status == (0 if got["found"] else 1)
+        same += bool(got["citations"]) and bool(want.citations) and \
+            got["citations"][0]["source"] == want.citations[0].source
+    assert (index / "manifest.json").stat().st_mtime_ns == manifest  # opened as built, not rebuilt
+    print(f"int8 quotes the reference's article on {same} of {len(answerable)} answerable seed questions")
+    assert same >= 0.9 * len(answerable)
+
+
+def test_the_build_benchmark_builds_each_combination_and_asks_each_index(
+        encoder: SentenceEncoder, int8_encoder: OnnxEncoder) -> None:
+    """benchmarks.store.build_side_by_side on the seeds: today's build against lazy sentence vectors under
+    int8, each index asked the seeds' answerable questions. Lazy embeds the chunks only; both answer."""
+    from benchmarks.store import build_side_by_side
+
+    questions = [{"id": str(i), "question": item["q"], "answers": item["a"], "gold_passage": ""}
+                 for i, item in enumerate(QUESTIONS["answerable"])]
+    today, fast = build_side_by_side(SEEDS, {"sentence-transformers": encoder, "onnx-int8": int8_encoder},
+                                     (("build", "sentence-transformers"), ("lazy", "onnx-int8")),
+                                     questions=questions)  # type: ignore[arg-type]
+    assert (today["mode"], fast["mode"], fast["engine"]) == ("build", "lazy", "onnx-int8")
+    assert today["chunks"] == fast["chunks"] and fast["texts"] == fast["chunks"] < today["texts"]
+    assert today["questions"] == fast["questions"] == len(questions) == len(fast["quotes"])
+    assert today["answer_contains"] >= 0.9 and fast["answer_contains"] >= today["answer_contains"] - 0.1

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_CORPUS, RaySettings
+from ..config import DEFAULT_CORPUS, ENGINES, RaySettings
 from ..errors import AssistantError
 from . import labels
 
@@ -68,10 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="index folder, built or updated on open (default: the shipped embeddings/ for "
                              "the shipped seeds/, else a folder per corpus under $XDG_CACHE_HOME or "
                              "~/.cache, in assistant/indexes/)")
-    common.add_argument("--engine", choices=("sentence-transformers", "onnx"), default=None,
-                        help="what runs the model: sentence-transformers (default, the reference) or ONNX "
-                             "Runtime (the same vectors within 1e-4; faster on 2 cores: about 1.6x on chunks, "
-                             "7x on questions, docs/benchmarks.md; needs the [onnx] extra, else falls back)")
+    common.add_argument("--engine", choices=ENGINES, default=None,
+                        help="what runs the model: sentence-transformers (default, the reference), onnx (ONNX "
+                             "Runtime: the same vectors within 1e-4; faster on 2 cores: about 1.6x on chunks, "
+                             "7x on questions; needs the [onnx] extra, else falls back) or onnx-int8 (the "
+                             "int8-quantized graph: about 1.8x faster again on chunks, vectors of its own; an "
+                             "index built with it is opened with it). Figures: docs/benchmarks.md")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the index does")
     backend = argparse.ArgumentParser(add_help=False)
     group = backend.add_argument_group("retrieval backend (docs/scaling.md)")
@@ -223,6 +225,11 @@ def _settings(args: argparse.Namespace) -> Any:
     from ..config import Settings
 
     engine = getattr(args, "engine", None)
+    if engine is None and hasattr(args, "corpus"):
+        from ..config import default_index
+        from ..index.build import stored_engine
+
+        engine = stored_engine(args.index or default_index(args.corpus))  # the one its vectors need
     milvus = (getattr(args, "backend", None) or ("milvus" if getattr(args, "milvus_uri", None) else "local")) != "local"
     if engine is None and not milvus:
         return None

@@ -30,7 +30,7 @@ from ..ingest import corpus_files, read_file
 from ..types import Article, IndexReport
 from . import store
 from .dense import build_quantized
-from .encoder import Encoder
+from .encoder import Encoder, engine_of
 from .lexical import TOKENIZER_VERSION, tokenize
 from .segment import Part, Segment, file_entry
 from .store import FileRecord, StoredIndex
@@ -193,6 +193,16 @@ def _refresh_table(folder: Path, index: StoredIndex, found: Scan) -> None:
                           articles=len(current.sources()), ann=manifest.get("ann"))
     except (IndexStoreError, OSError) as exc:
         log.info("index at %s: files table not refreshed (%s)", folder, exc)
+
+
+def stored_engine(folder: Path) -> str | None:
+    """The engine the index at `folder` needs (encoder.engine_of its manifest's model), None when any
+    fp32 engine will do or there is no readable manifest: so a front end opens an index built with
+    `--engine onnx-int8` with that engine instead of rebuilding it with the default one."""
+    try:
+        return engine_of(str(json.loads((folder / store.MANIFEST).read_text(encoding="utf-8"))["model"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _load_usable(folder: Path, settings: Settings, encoder: Encoder) -> tuple[StoredIndex | None, str]:

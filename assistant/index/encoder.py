@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..config import ENGINES
 from ..errors import ModelError
 
 
@@ -23,6 +24,16 @@ class Encoder(Protocol):
     def dimensions(self) -> int: ...
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+INT8_ENGINE = "onnx-int8"  # the one engine whose vectors are its own (onnx_encoder.py, int8=True)
+INT8_SUFFIX = "+" + INT8_ENGINE  # ends the model_id of its vectors
+
+
+def engine_of(model_id: str) -> str | None:
+    """The engine an index must be searched with, from the model_id it was built with: "onnx-int8" for
+    the int8 graph's vectors, None when any fp32 engine will do."""
+    return INT8_ENGINE if model_id.endswith(INT8_SUFFIX) else None
 
 
 def model_identity(path: Path) -> str:
@@ -109,17 +120,21 @@ class SentenceEncoder:
 
 
 def make_encoder(path: Path, batch_size: int, engine: str) -> Encoder:
-    """The encoder `engine` names (config.Settings.encoder_engine): "onnx" or "sentence-transformers".
-    "onnx" falls back to sentence-transformers when onnxruntime is not installed (same vectors, slower)."""
-    if engine == "onnx":
-        import importlib.util
+    """The encoder `engine` names (config.ENGINES): "sentence-transformers", "onnx" or "onnx-int8".
+    "onnx" falls back to sentence-transformers when onnxruntime is not installed (same vectors, slower);
+    "onnx-int8" cannot (its vectors are its own), so it asks for the install instead."""
+    import importlib.util
 
-        if importlib.util.find_spec("onnxruntime") is not None:
+    has_runtime = importlib.util.find_spec("onnxruntime") is not None
+    if engine in ("onnx", INT8_ENGINE):
+        if has_runtime:
             from .onnx_encoder import OnnxEncoder
 
-            return OnnxEncoder(path, batch_size)
+            return OnnxEncoder(path, batch_size, int8=engine == INT8_ENGINE)
+        if engine == INT8_ENGINE:
+            raise ModelError("the onnx-int8 engine needs onnxruntime: pip install 'assistant[onnx]'")
     elif engine != "sentence-transformers":
-        raise ModelError(f"unknown encoder engine {engine!r}: use 'onnx' or 'sentence-transformers'")
+        raise ModelError(f"unknown encoder engine {engine!r}: use one of {', '.join(ENGINES)}")
     return SentenceEncoder(path, batch_size)
 
 
