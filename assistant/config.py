@@ -154,6 +154,8 @@ class AnswerSettings:
 
 EncoderEngine = Literal["sentence-transformers", "onnx", "onnx-int8"]
 ENGINES: tuple[str, ...] = get_args(EncoderEngine)
+SentenceVectors = Literal["build", "pooled", "lazy"]
+SENTENCE_VECTORS: tuple[str, ...] = get_args(SentenceVectors)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ class StoreSettings:
     # "build": embed every distinct sentence at build time (about as many texts again as the chunks);
     # "pooled": a sentence's vector is the mean of its tokens' embeddings in the chunk pass (no extra
     # encoding); "lazy": embed a sentence when a question first reads its chunk, and cache it.
-    sentence_vectors: Literal["build", "pooled", "lazy"] = "build"
+    sentence_vectors: SentenceVectors = "build"
     batch_texts: int = 512  # texts per finished batch of a build: a killed build re-embeds at most this many
     max_segments: int = 8  # more segments than this are compacted into one
     compact_dead_share: float = 0.25  # ... and so are they when this share of chunk rows is dead

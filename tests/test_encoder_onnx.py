@@ -14,7 +14,7 @@ from conftest import SEEDS, SHIPPED_INDEX
 from assistant import Assistant, Settings
 from assistant.chunking import chunk_article
 from assistant.errors import ModelError
-from assistant.index.build import stored_engine
+from assistant.index.build import StoredBuild, stored_build
 from assistant.index.encoder import INT8_SUFFIX, SentenceEncoder, make_encoder
 from assistant.index.onnx_encoder import OnnxEncoder
 from assistant.ingest import read_corpus
@@ -174,16 +174,19 @@ def test_int8_vectors_are_near_the_reference_but_named_as_their_own(
 def test_an_int8_index_is_reopened_with_its_engine_not_rebuilt(
         assistant: Assistant, int8_encoder: OnnxEncoder, onnx_cache: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """`assistant index --engine onnx-int8` builds the seeds with int8 vectors; a later `assistant ask`
-    without --engine reads the engine from the index (no torch, no re-embedding) and quotes the article
-    the reference quotes on most answerable seed questions."""
+    """`assistant index --engine onnx-int8 --sentence-vectors lazy` (the fast build) indexes the seeds; a
+    later `assistant ask` without either flag opens the index as built (no torch, no rebuild) and quotes
+    the article the reference quotes on most answerable seed questions."""
     from assistant.fronts import cli
 
     monkeypatch.setattr("assistant.index.onnx_encoder.default_cache", lambda: onnx_cache)
     index = tmp_path / "int8-index"
-    assert cli.main(["index", "--engine", "onnx-int8", "--corpus", str(SEEDS), "--index", str(index)]) == 0
+    assert cli.main(["index", "--engine", "onnx-int8", "--sentence-vectors", "lazy", "--corpus", str(SEEDS),
+                     "--index", str(index)]) == 0
     capsys.readouterr()
-    assert stored_engine(index) == "onnx-int8" and stored_engine(SHIPPED_INDEX) is None
+    assert stored_build(index) == StoredBuild("onnx-int8", "lazy")
+    assert stored_build(SHIPPED_INDEX) == StoredBuild(None, "build")
+    assert stored_build(tmp_path / "nothing here") == StoredBuild()
     manifest = (index / "manifest.json").stat().st_mtime_ns
 
     def no_torch(*args: object, **kwargs: object) -> None:

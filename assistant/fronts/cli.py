@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_CORPUS, ENGINES, RaySettings
+from ..config import DEFAULT_CORPUS, ENGINES, SENTENCE_VECTORS, RaySettings
 from ..errors import AssistantError
 from . import labels
 
@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
                                        "Unchanged articles are not embedded again (files whose size and time are "
                                        "unchanged are not even read). Work is saved batch by batch: after Ctrl+C, "
                                        "a crash or a full disk, run the same command again to resume.")
+    index.add_argument("--sentence-vectors", choices=SENTENCE_VECTORS, default=None,
+                       help="build (default): embed every sentence when indexing, about as many texts again as "
+                            "the chunks; lazy: embed only the chunks now and a chunk's sentences when a question "
+                            "first reads it (kept in memory while the process runs), the same answers for "
+                            "about half the build; pooled: sentence vectors pooled from the chunk pass "
+                            "(answers a little worse). Later commands open the index as built. Figures: "
+                            "docs/benchmarks.md")
     index.add_argument("--ray", metavar="WHERE", default=None,
                        help="embed with Ray Data, one model per actor: `local` (a Ray on this machine, 127.0.0.1), "
                             "`auto` (the cluster `ray start` made), or a cluster address")
@@ -218,27 +225,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    """Settings with the encoder of --engine and the backend of --backend/--milvus-uri/--milvus-collection;
-    None when neither is given (the Assistant's own defaults)."""
+    """Settings with the encoder of --engine, the sentence vectors of --sentence-vectors (else those the
+    index was built with: index/build.stored_build) and the backend of --backend/--milvus-uri/
+    --milvus-collection; None when all are the defaults (the Assistant's own)."""
     from dataclasses import replace
 
-    from ..config import Settings
+    from ..config import Settings, default_index
+    from ..index.build import StoredBuild, stored_build
 
-    engine = getattr(args, "engine", None)
-    if engine is None and hasattr(args, "corpus"):
-        from ..config import default_index
-        from ..index.build import stored_engine
-
-        engine = stored_engine(args.index or default_index(args.corpus))  # the one its vectors need
+    built = stored_build(args.index or default_index(args.corpus)) if hasattr(args, "corpus") else StoredBuild()
+    defaults = Settings()
+    engine: Any = getattr(args, "engine", None) or built.engine or defaults.encoder_engine  # argparse checked it
+    mode: Any = getattr(args, "sentence_vectors", None) or built.sentence_vectors or defaults.store.sentence_vectors
+    settings = replace(defaults, encoder_engine=engine, store=replace(defaults.store, sentence_vectors=mode))
     milvus = (getattr(args, "backend", None) or ("milvus" if getattr(args, "milvus_uri", None) else "local")) != "local"
-    if engine is None and not milvus:
-        return None
-    settings = Settings() if engine is None else Settings(encoder_engine=engine)
-    if not milvus:
-        return settings
-    b = settings.backend
-    return replace(settings, backend=replace(b, kind="milvus", milvus_uri=args.milvus_uri or b.milvus_uri,
-                                             milvus_collection=args.milvus_collection))
+    if milvus:
+        b = settings.backend
+        settings = replace(settings, backend=replace(b, kind="milvus", milvus_uri=args.milvus_uri or b.milvus_uri,
+                                                     milvus_collection=args.milvus_collection))
+    return None if settings == defaults else settings
 
 
 def _assistant(args: argparse.Namespace) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..chunking import chunk_article
-from ..config import ARTICLE_SUFFIXES, Settings
+from ..config import ARTICLE_SUFFIXES, ENGINES, SENTENCE_VECTORS, EncoderEngine, SentenceVectors, Settings
 from ..errors import CorpusError, IndexLockedError, IndexStoreError
 from ..ingest import corpus_files, read_file
 from ..types import Article, IndexReport
@@ -195,14 +195,26 @@ def _refresh_table(folder: Path, index: StoredIndex, found: Scan) -> None:
         log.info("index at %s: files table not refreshed (%s)", folder, exc)
 
 
-def stored_engine(folder: Path) -> str | None:
-    """The engine the index at `folder` needs (encoder.engine_of its manifest's model), None when any
-    fp32 engine will do or there is no readable manifest: so a front end opens an index built with
-    `--engine onnx-int8` with that engine instead of rebuilding it with the default one."""
+@dataclass(frozen=True)
+class StoredBuild:
+    """How the index in a folder was built, where it matters to opening it: the engine its vectors need
+    (None: any fp32 engine) and its sentence-vector mode (None: no readable manifest)."""
+
+    engine: EncoderEngine | None = None
+    sentence_vectors: SentenceVectors | None = None
+
+
+def stored_build(folder: Path) -> StoredBuild:
+    """Read from the manifest at `folder`, so a front end opens an index built with `--engine onnx-int8`
+    or `--sentence-vectors lazy` the way it was built instead of rebuilding it with the defaults."""
     try:
-        return engine_of(str(json.loads((folder / store.MANIFEST).read_text(encoding="utf-8"))["model"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        manifest = json.loads((folder / store.MANIFEST).read_text(encoding="utf-8"))
+        mode = manifest.get("identity", {}).get("sentence_vectors")
+        engine = engine_of(str(manifest["model"]))
+        return StoredBuild(engine if engine in ENGINES else None,  # type: ignore[arg-type]
+                           mode if mode in SENTENCE_VECTORS else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return StoredBuild()
 
 
 def _load_usable(folder: Path, settings: Settings, encoder: Encoder) -> tuple[StoredIndex | None, str]:
