@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_news_benchmark import NEWS_RESULT
@@ -107,7 +109,8 @@ def test_contains_answer_is_case_and_space_insensitive() -> None:
     assert not contains_answer("", ["x"])
 
 
-def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
+def _results() -> dict[str, Any]:
+    """Fixture results for every section, built anew on each call because tests add to them."""
     m = {"queries": 3, "ndcg@10": 0.7, "recall@100": 0.9, "mrr@10": 0.6}
     settings = {"max_words": 120, "fusion": "rrf", "dense_weight": 0.5, "candidates": 100, "rrf_k": 60}
     scale = {"chunks": 10, "ask_p50_ms": 20.0, "ask_p95_ms": 30.0, "bm25_p50_ms": 0.1, "open_s": 1.0,
@@ -116,7 +119,7 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
              "build_texts_per_s": 25.0, "bare_texts_per_s": 27.0, "overhead": 0.08,
              "build_s": 2.0, "encode_in_build_s": 1.9}
     variant = {"variant": "rrf w=0.5 depth=100", "ndcg@10": 0.7, "recall@100": 0.9}
-    results = {
+    return {
         "retrieval": {"dataset": "scifact", "split": "test", "documents": 20, "chunks": 40, "settings": settings,
                       "scores": {"bm25": m, "dense": m, "hybrid": m},
                       "published": {"bm25": ["BM25", 0.679], "dense": None, "hybrid": None}},
@@ -149,6 +152,10 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
         "news": NEWS_RESULT,
         "scale": SCALE_RESULT,
     }
+
+
+def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
+    results = _results()
     path = report.write(results, tmp_path)
     text = path.read_text()
     for title in report.TITLES.values():
@@ -258,3 +265,95 @@ def test_serve_section_renders_every_measure() -> None:
     text = report.section_text("serve", {"serve": SERVE_RESULT})
     for figure in ("31.2", "48.5", "35.8", "52.5", "140.2", "210.5", "55.5", "0.345", "7.50", "| 8 |"):
         assert figure in text, figure
+
+
+REPO_PAGE = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+ANSWERS, STORE = report.TITLES["answers"], report.TITLES["store"]
+
+
+def _fenced(name: str, *lines: str) -> str:
+    return "\n".join([report.HAND_BEGIN.format(name=name), *lines, report.HAND_END]) + "\n"
+
+
+def _section(text: str, title: str) -> str:
+    """The text under `## title`, up to the next section heading."""
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start: end if end >= 0 else len(text)]
+
+
+def _old_page(*blocks: tuple[str, str]) -> str:
+    """A page as an earlier run left it: stale generated text, and (section title, block) pairs by hand."""
+    sections: dict[str, list[str]] = {}
+    for title, block in blocks:
+        sections.setdefault(title, []).append(block)
+    return "# Benchmarks\n\nA stale header line.\n" + "".join(
+        f"\n## {title}\n\nA stale generated figure of {title}.\n\n" + "\n".join(texts)
+        for title, texts in sections.items())
+
+
+def test_regeneration_keeps_fenced_blocks_in_their_sections_and_drops_stale_text(tmp_path: Path) -> None:
+    """A hand-measured block comes back after its section's generated text, in order; unfenced text goes."""
+    first = _fenced("first", "**By hand**: 12.5 s on a quiet machine.")
+    second = _fenced("second", "", "A second paragraph, 3 runs.", "")
+    store = _fenced("store-side", "| a | b |", "|---|---|", "| 1 | 2 |")
+    (tmp_path / "benchmarks.md").write_text(_old_page((ANSWERS, first), (ANSWERS, second), (STORE, store)))
+    text = report.write(_results(), tmp_path, plots=False).read_text()
+    answers = _section(text, ANSWERS)
+    assert first in answers and second in answers and store in _section(text, STORE)
+    assert answers.index("_Measured") < answers.index(first) < answers.index(second)
+    assert "stale" not in text
+    assert "<!-- by hand: NAME -->" in text.split("\n## ")[0]  # the header states the rule
+
+
+def test_a_block_whose_section_is_not_rendered_keeps_its_heading(tmp_path: Path) -> None:
+    """No answers results: the block stays under its heading in place; an unknown section's goes last."""
+    kept = _fenced("kept", "Measured by hand, 2 runs.")
+    gone = _fenced("gone", "From a section since renamed.")
+    (tmp_path / "benchmarks.md").write_text(_old_page((ANSWERS, kept), ("An old section", gone)))
+    results = _results()
+    del results["answers"]
+    text = report.write(results, tmp_path, plots=False).read_text()
+    assert _section(text, ANSWERS) == f"\n## {ANSWERS}\n\n{kept}"
+    assert text.index(report.TITLES["squad"]) < text.index(ANSWERS) < text.index(report.TITLES["speed"])
+    assert text.endswith(f"\n## An old section\n\n{gone}")
+
+
+def test_writing_twice_is_idempotent(tmp_path: Path) -> None:
+    """A second regeneration from the same results writes the same page: no block is duplicated."""
+    block = _fenced("once", "Hand figure: 42 ms.")
+    (tmp_path / "benchmarks.md").write_text(_old_page((STORE, block), ("Renamed", _fenced("other", "x"))))
+    once = report.write(_results(), tmp_path, plots=False).read_text()
+    twice = report.write(_results(), tmp_path, plots=False).read_text()
+    assert twice == once and once.count(block) == 1 and once.count("## Renamed") == 1
+
+
+@pytest.mark.parametrize(("lines", "bad_line"), [
+    (["<!-- by hand: open -->", "never closed"], 4),
+    (["closed, never opened", "<!-- /by hand -->"], 5),
+    (["<!-- by hand: a -->", "<!-- by hand: b -->", "<!-- /by hand -->"], 5),
+    (["<!-- by hand: a -->", "x", "<!-- /by hand -->", "<!-- by hand: a -->", "y", "<!-- /by hand -->"], 7),
+    (["<!-- by hand -->", "no name", "<!-- /by hand -->"], 4),
+])
+def test_a_malformed_fence_raises_and_leaves_the_page_untouched(tmp_path: Path, lines: list[str],
+                                                               bad_line: int) -> None:
+    """A fence that would lose or mix up hand text is refused, naming its line, before anything is written."""
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# Benchmarks\n\n## " + ANSWERS + "\n" + "\n".join(lines) + "\n")
+    before = page.read_bytes()
+    with pytest.raises(report.HandTextError, match=f"line {bad_line}:"):
+        report.write(_results(), tmp_path)
+    assert page.read_bytes() == before
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_the_shipped_page_keeps_its_hand_measured_blocks(tmp_path: Path) -> None:
+    """docs/benchmarks.md regenerated (from fixture results): each fenced block survives in its section."""
+    shutil.copy(REPO_PAGE, tmp_path / "benchmarks.md")
+    blocks = report.hand_blocks(REPO_PAGE.read_text(encoding="utf-8"))
+    assert {"answers-scifact-rationale", "store-by-hand", "news-reruns"} <= {b.name for b in blocks}
+    text = report.write(_results(), tmp_path, plots=False).read_text()
+    for block in blocks:
+        assert text.count(block.text) == 1, block.name
+        assert block.text in (_section(text, block.section) if block.section else text), block.name
+    assert "### Second tuning source: SciFact rationale sentences" in _section(text, ANSWERS)
