@@ -241,9 +241,13 @@ def store_md(r: dict[str, Any]) -> str:
     for b in r["build"]:
         today = b["modes"][0]  # the first combination built is today's (sentence-transformers, "build")
         for m in b["modes"]:
+            asked = "–"
+            if m.get("questions"):
+                same = sum(a == t for a, t in zip(m["quotes"], today["quotes"], strict=True)) / m["questions"]
+                asked = f"{_pct(m['answer_contains'])} / {_pct(m['answered'])} / {_pct(same)} ({m['questions']})"
             rows.append([b["corpus"], names.get(m["mode"], m["mode"]), m.get("engine", "sentence-transformers"),
                          f"{m['articles']:,}", f"{m['chunks']:,}", f"{m['texts']:,}", _f(m["build_s"], 1),
-                         _f(m["texts"] / m["build_s"], 1), f"{today['build_s'] / m['build_s']:.2f}×",
+                         _f(m["texts"] / m["build_s"], 1), f"{today['build_s'] / m['build_s']:.2f}×", asked,
                          _f(m.get("load_1m"), 1)])
         best = max(b["modes"][1:], key=lambda m: today["build_s"] / m["build_s"], default=None)
         if best is not None:
@@ -253,9 +257,12 @@ def store_md(r: dict[str, Any]) -> str:
             "of `Assistant.open` on an empty index folder). Today's build (`sentence_vectors=\"build\"`, "
             "sentence-transformers) embeds every chunk and every distinct sentence; `\"pooled\"` embeds the "
             "chunks only and pools each sentence's vector from its tokens' embeddings in the chunk pass. The "
-            "engine is `Settings.encoder_engine`.\n\n"
+            "engine is `Settings.encoder_engine` (`onnx-int8`: the int8-quantized graph, vectors of its own). "
+            "Each index of the mix is then asked the same SQuAD v1.1 dev questions on its SQuAD paragraphs "
+            "(report sample first): answer contains an accepted answer / answered / first quote the same as "
+            "today's build.\n\n"
             + _table(["corpus", "sentence vectors", "engine", "articles", "chunks", "texts embedded", "build s",
-                      "texts/s", "speed-up", "load avg"], rows)
+                      "texts/s", "speed-up", "contains / answered / same quote", "load avg"], rows)
             + "\n\nBest speed-up against today's build: "
             + ", ".join(f"{c}: {x:.2f}× ({how})" for c, how, x in ratios)
             + f" (goal ≥ 3× {_ok(min((x for _, _, x in ratios), default=None), 3.0)}).\n")

@@ -140,8 +140,10 @@ def _results() -> dict[str, Any]:
                                   "squad_answer_words_mean": 30.0}]},
         "serve": SERVE_RESULT,
         "store": {"build": [{"corpus": "seeds", "modes": [
-                      {"mode": m, "articles": 5, "chunks": 38, "texts": t, "build_s": s, "encode_s": s, "load_1m": 1.0}
-                      for m, t, s in (("build", 157, 9.0), ("pooled", 38, 3.0))]}],
+                      {"mode": m, "articles": 5, "chunks": 38, "texts": t, "build_s": s, "encode_s": s, "load_1m": 1.0,
+                       "questions": 4, "answer_contains": c, "answered": 1.0, "quotes": q}
+                      for m, t, s, c, q in (("build", 157, 9.0, 0.75, ["a", "b", "c", ""]),
+                                            ("lazy", 38, 3.0, 0.5, ["a", "x", "c", "y"]))]}],
                   "bare": [{"kind": "chunks", "texts": 38, "words_mean": 110.0, "texts_per_s": 17.0,
                             "engine": "torch", "load_1m": 1.0}],
                   "update": {"articles_changed": 10, "index_bytes": 1000, "written_bytes": 10, "written_share": 0.01,
@@ -162,6 +164,8 @@ def test_report_renders_every_section_with_plots(tmp_path: Path) -> None:
         assert title in text
     assert "do not cover" not in text  # results from before the withheld measure still render
     assert "answer phrase, official F1" in text and "| 34.0 | ≥ 51 ❌ |" in text and "33 / 34" in text
+    # build side by side: each index's answers beside today's (contains / answered / same first quote)
+    assert "| 75.0% / 100.0% / 100.0% (4) |" in text and "| 3.00× | 50.0% / 100.0% / 50.0% (4) |" in text
     results["squad"]["withheld"] = {"withheld_paragraphs": 4, "first_questions": 5, "paragraphs": 6,
                                     "withheld_questions": 5, "kept_questions": 5, "withheld_abstained": 0.8,
                                     "kept_abstained": 0.2, "auc": 0.9, "withheld_answered": 1,
