@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what runs the model: sentence-transformers (default, the reference), onnx (ONNX "
                              "Runtime: the same vectors within 1e-4; faster on 2 cores: about 1.6x on chunks, "
                              "7x on questions; needs the [onnx] extra, else falls back) or onnx-int8 (the "
-                             "int8-quantized graph: about 1.8x faster again on chunks, vectors of its own; an "
+                             "int8-quantized graph: about 1.7x faster again on chunks, vectors of its own; an "
                              "index built with it is opened with it). Figures: docs/benchmarks.md")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the index does")
     backend = argparse.ArgumentParser(add_help=False)
