@@ -25,9 +25,10 @@ import numpy as np
 
 from assistant import Assistant, Settings
 from assistant.config import StoreSettings
-from assistant.index.encoder import SentenceEncoder
+from assistant.index.encoder import INT8_ENGINE, SentenceEncoder
 from assistant.types import Article
 
+from .common import TORCH
 from .data import Documents
 from .metrics import percentile
 from .squad import Question, contains_answer
@@ -63,7 +64,7 @@ class CountingEncoder:
         return out
 
 
-TORCH, ONNX, INT8 = "sentence-transformers", "onnx", "onnx-int8"
+ONNX, INT8 = "onnx", INT8_ENGINE
 # (sentence-vector mode, engine) pairs built side by side; the first is today's build
 COMBINATIONS: tuple[tuple[str, str], ...] = ((TODAY, TORCH), ("pooled", TORCH), (TODAY, ONNX), ("pooled", ONNX),
                                              ("lazy", ONNX), ("lazy", INT8))
