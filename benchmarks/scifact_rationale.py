@@ -105,20 +105,23 @@ class Rationales:
 
     def __init__(self, root: Path, cache: Path, keep: Sequence[str]) -> None:
         self.docs: Documents = article_folder(root / "corpus.jsonl", cache, "scifact-rationale", keep)
+        kept = set(keep)
         self.sentences = {str(r["_id"]): list(r["sentences"]) for r in read_jsonl(root / "corpus_sentences.jsonl")
-                          if str(r["_id"]) in set(keep)}
+                          if str(r["_id"]) in kept}
 
     def labels(self, assistant: Assistant, claim: Claim, rows: Sequence[Candidate]) -> list[list[int]]:
         """Per candidate: the gold rationale sentence indices it covers (empty: not a rationale)."""
         out: list[list[int]] = []
+        spans: dict[str, list[tuple[int, int]]] = {}  # per article: several candidates share one
         for c in rows:
             doc = self.docs.doc_of[c.source]
             gold = claim.evidence.get(doc)
             if not gold:
                 out.append([])
                 continue
-            spans = sentence_spans(assistant.loaded.articles[c.source].text, self.sentences[doc])
-            out.append(rationale_of(c, spans, gold))
+            if doc not in spans:
+                spans[doc] = sentence_spans(assistant.loaded.articles[c.source].text, self.sentences[doc])
+            out.append(rationale_of(c, spans[doc], gold))
         return out
 
     def cases(self, assistant: Assistant, claims: Sequence[Claim]) -> list[Case]:
