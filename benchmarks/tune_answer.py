@@ -43,6 +43,7 @@ from assistant.answer import (
 from assistant.core import clean_question
 from assistant.types import Hit
 
+from .cli import BENCH
 from .common import cached_encoder, open_assistant, prime_questions
 from .data import DEFAULT_CACHE, Documents, article_folder
 from .metrics import roc_auc
@@ -203,7 +204,7 @@ def ceiling(data: Sequence[Case]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--squad", type=Path, default=Path(__file__).resolve().parents[2] / "shared/bench/squad")
+    parser.add_argument("--squad", type=Path, default=BENCH / "squad")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--questions", type=int, default=3000, help="v1.1 tuning questions (default 3000)")
     parser.add_argument("--v2-questions", type=int, default=2000, help="v2.0 tuning questions (default 2000)")

@@ -22,6 +22,7 @@ from assistant.chunking import split_sentences
 from assistant.config import AnswerSettings
 from assistant.phrase import KINDS, PHRASE_FEATURES, asked_kind, best_span, spans
 
+from .cli import BENCH
 from .data import read_jsonl
 from .metrics import squad_scores
 from .squad import Question, load_questions, tuning_slice
@@ -70,7 +71,7 @@ def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # ty
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--squad", type=Path, default=Path(__file__).resolve().parents[2] / "shared/bench/squad")
+    parser.add_argument("--squad", type=Path, default=BENCH / "squad")
     parser.add_argument("--questions", type=int, default=4000)
     args = parser.parse_args()
     data = examples(args.squad, args.questions)
