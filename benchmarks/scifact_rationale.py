@@ -7,14 +7,19 @@ corpus_sentences.jsonl `sentences`). Each claim is asked through the real retrie
 rationale sentence of an evidence abstract: its character span in the article (title line, blank line,
 abstract; data.article_folder) is mapped back to the abstract's sentence indices.
 
-Splits: the claims of qrels/train.tsv tune, those of qrels/test.tsv report. The corpus is every evidence
-abstract of any claim (437) plus a fixed sample of distractors (CORPUS_SIZE, 800, in all, not the full 5,183:
-a full build is slow on a small machine). SQuAD v1.1 is split as tune_answer splits it (first half of
-`tuning_slice(questions, 3000)` fits, second half reports).
+Splits: the claims of qrels/train.tsv tune, those of qrels/test.tsv report. The corpus is every abstract a
+train or test claim cites (667: the evidence abstracts, and the one each unsupported claim cites) plus a fixed
+sample of distractors (CORPUS_SIZE, 800, in all, not the full 5,183: a full build is slow on a small machine).
+SQuAD v1.1 is split as tune_answer splits it (first half of `tuning_slice(questions, 3000)` fits, second half
+reports).
 
-The table gives top-1 (the best-scored candidate is a rationale sentence / holds an accepted answer) on
+The first table gives top-1 (the best-scored candidate is a rationale sentence / holds an accepted answer) on
 both held-out sets for the shipped weights and for weights fitted on SQuAD only, SciFact only, and both
-(each source weighted equally), at a few L2 penalties:
+(each source weighted equally), at a few L2 penalties.
+
+The second checks answerability off Wikipedia: the shipped model and the two-expert alternative
+(tune_answer.Experts), both fitted on SQuAD tuning halves, are scored on SciFact's test claims (supported
+against "not enough info") and on the seed questions (news: answerable against on-topic unanswerable):
 
     python -m benchmarks.scifact_rationale [--scifact ../shared/bench/scifact] [--squad ../shared/bench/squad]
 """
@@ -22,22 +27,38 @@ both held-out sets for the shipped weights and for weights fitted on SQuAD only,
 from __future__ import annotations
 
 import argparse
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer import FEATURES, Candidate
+from assistant.answer import FEATURES, Candidate, logistic
+from assistant.config import DEFAULT_CORPUS
 
 from .cli import BENCH
-from .common import cached_encoder, open_assistant, prime_questions
+from .common import SEED_QUESTIONS, cached_encoder, open_assistant, prime_questions, shipped_index_copy
 from .data import DEFAULT_CACHE, Beir, Documents, article_folder, read_jsonl
-from .tune_answer import Case, ceiling, conditional_logit, read, top1_holds, v1_tuning
+from .metrics import roc_auc
+from .tune_answer import (
+    Case,
+    V1Tuning,
+    answerability_sets,
+    answerable_rows,
+    ceiling,
+    conditional_logit,
+    fit_experts,
+    fit_logistic,
+    read,
+    top1_holds,
+    v1_tuning,
+)
 
-CORPUS_SIZE = 800  # every evidence abstract (437), the rest distractors
+CORPUS_SIZE = 800  # every abstract a claim cites (667), the rest distractors
 DISTRACTOR_SEED = 0
 L2 = (0.1, 1.0, 10.0)
 
@@ -49,8 +70,10 @@ class Claim:
     evidence: dict[str, frozenset[int]]  # doc id -> indices of its rationale sentences
 
 
-def load_claims(root: Path, split: str) -> list[Claim]:
-    """Claims of qrels/<split>.tsv that have rationale sentences, in queries.jsonl order."""
+def load_claims(root: Path, split: str, supported: bool = True) -> list[Claim]:
+    """Claims of qrels/<split>.tsv that have rationale sentences, in queries.jsonl order; with `supported`
+    False, those that have none instead (SciFact's "not enough info": the abstract they cite is on their
+    topic and says nothing for or against them; `evidence` is then empty)."""
     wanted = set(Beir(root).qrels(split))
     out: list[Claim] = []
     for row in read_jsonl(root / "queries.jsonl"):
@@ -58,17 +81,19 @@ def load_claims(root: Path, split: str) -> list[Claim]:
         evidence = {str(doc): frozenset(i for e in rationales for i in e["sentences"])
                     for doc, rationales in (row.get("metadata") or {}).items()}
         evidence = {doc: s for doc, s in evidence.items() if s}
-        if qid in wanted and evidence:
+        if qid in wanted and bool(evidence) == supported:
             out.append(Claim(qid, str(row["text"]), evidence))
     return out
 
 
 def corpus_ids(root: Path, size: int = CORPUS_SIZE, seed: int = DISTRACTOR_SEED) -> list[str]:
-    """Every evidence abstract (of train and test claims) plus distractors drawn at random, `size` in all."""
-    evidence = {doc for split in ("train", "test") for c in load_claims(root, split) for doc in c.evidence}
-    rest = sorted(str(row["_id"]) for row in read_jsonl(root / "corpus.jsonl") if str(row["_id"]) not in evidence)
-    extra = random.Random(seed).sample(rest, max(0, min(len(rest), size - len(evidence))))
-    return sorted(evidence | set(extra))
+    """Every abstract a train or test claim cites (qrels: its evidence, or for an unsupported claim the
+    abstract on its topic) plus distractors drawn at random, `size` in all."""
+    beir = Beir(root)
+    cited = {doc for split in ("train", "test") for docs in beir.qrels(split).values() for doc in docs}
+    rest = sorted(str(row["_id"]) for row in read_jsonl(root / "corpus.jsonl") if str(row["_id"]) not in cited)
+    extra = random.Random(seed).sample(rest, max(0, min(len(rest), size - len(cited))))
+    return sorted(cited | set(extra))
 
 
 def sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
@@ -125,7 +150,8 @@ class Rationales:
         return out
 
     def cases(self, assistant: Assistant, claims: Sequence[Claim]) -> list[Case]:
-        """Each claim's Case through the real retrieval and candidate code, labelled by rationale sentences."""
+        """Each claim's Case through the real retrieval and candidate code, labelled by rationale sentences;
+        a claim the articles do not support (no evidence) is not answerable."""
         loaded = assistant.loaded
         prime_questions(assistant, [c.text for c in claims])
         out: list[Case] = []
@@ -133,7 +159,7 @@ class Rationales:
             q, hits, rows = read(assistant, claim.text, assistant.settings.answer.read_chunks)
             labels = np.asarray([float(bool(g)) for g in self.labels(assistant, claim, rows)])
             words = [len(loaded.articles[c.source].text[c.start : c.end].split()) for c in rows]
-            out.append(Case(q, hits, rows, labels, words, 1.0))
+            out.append(Case(q, hits, rows, labels, words, float(bool(claim.evidence))))
         return out
 
 
@@ -152,6 +178,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--questions", type=int, default=3000, help="SQuAD v1.1 tuning questions (as tune_answer)")
     parser.add_argument("--claims", type=int, default=0, help="at most this many claims per split (0: all)")
+    parser.add_argument("--v2-questions", type=int, default=2000, help="SQuAD v2.0 tuning questions (as tune_answer)")
     args = parser.parse_args()
     encoder = cached_encoder(args.cache)
     settings = Settings()
@@ -187,6 +214,66 @@ def main() -> None:
         print(f"  {feature:18s} " + " ".join(f"{col[i]:+8.3f}" for col in columns))
     for (name, l2), w in fitted.items():
         print(f"{name} l2={l2}: weights=(" + ", ".join(f"{v:.3f}" for v in w) + ")")
+    answerability(args, settings, encoder, squad, rationales, sf, sf_fit, sf_held)
+
+
+def answerability(args: argparse.Namespace, settings: Settings, encoder: Any, squad: V1Tuning,
+                  rationales: Rationales, sf: Assistant, sf_train: list[Case], sf_test: list[Case]) -> None:
+    """The answerability model (shipped: one logistic on SQuAD) against two alternatives, the two experts
+    (tune_answer.Experts) and one logistic fitted on SQuAD and SciFact train claims together (each source
+    weighted equally), on SQuAD's held-out halves, on SciFact test claims (supported against not-enough-info:
+    on topic, not said) and on the seed questions (news: answerable against on-topic unanswerable; nothing is
+    fitted on them)."""
+    weights = np.asarray(settings.answer.weights)
+    kinds = answerability_sets(squad, args.squad, args.cache, settings, encoder, args.v2_questions)
+    train = {name: answerable_rows(d[: len(d) // 2], weights) for name, d in kinds.items()}
+    test = {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()}
+    claims = {split: rationales.cases(sf, load_claims(args.scifact, split, supported=False))
+              for split in ("train", "test")}
+    scifact = answerable_rows(sf_test + claims["test"], weights)
+    seeds = answerable_rows(seed_cases(encoder), weights)
+    experts = fit_experts(train)
+    squad_f, squad_a = (np.concatenate(part) for part in zip(*((f, a) for f, a, _ in train.values()), strict=True))
+    sf_f, sf_a, _ = answerable_rows(sf_train + claims["train"], weights)
+    rows = len(squad_a) + len(sf_a)  # each source weighs half, the mean row weight stays 1
+    even = np.concatenate([np.full(len(squad_a), rows / (2 * len(squad_a))),
+                           np.full(len(sf_a), rows / (2 * len(sf_a)))])
+    both = fit_logistic(np.concatenate([squad_f, sf_f]), np.concatenate([squad_a, sf_a]), sample_weights=even)
+    models: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "one logistic (shipped)": lambda f: np.asarray(logistic(f @ np.asarray(settings.answer.calibration))),
+        "two experts (tune_answer.Experts)": experts.confidence,
+        "one logistic, SQuAD + SciFact train": lambda f: np.asarray(logistic(f @ both)),
+    }
+    threshold = settings.answer.abstain_below
+    print(f"\nanswerability, ROC AUC of the confidence (and at abstain_below {threshold}: share abstained on)")
+    print("  model                             | SQuAD v2.0 held-out half   | SQuAD v1.1 kept vs removed | "
+          f"SciFact test, supported {int(scifact[1].sum())} vs not-enough-info {int((scifact[1] == 0).sum())} | "
+          f"seeds, answerable {int(seeds[1].sum())} vs on topic {int((seeds[1] == 0).sum())}")
+    for name, model in models.items():
+        cells = []
+        for f, answerable in ((test["v2.0"][0], test["v2.0"][1]),
+                              (np.concatenate([test["v1.1 answerable"][0], test["v1.1 paragraph removed"][0]]),
+                               np.concatenate([test["v1.1 answerable"][1], test["v1.1 paragraph removed"][1]])),
+                              scifact[:2], seeds[:2]):
+            p = model(f)
+            yes = answerable > 0
+            cells.append(f"{roc_auc(list(p), list(yes)):.3f} ({float((p[yes] < threshold).mean()):.1%} / "
+                         f"{float((p[~yes] < threshold).mean()):.1%})")
+        print(f"  {name:33s} | " + " | ".join(cells))
+    print("  (in brackets: answerable abstained on / unanswerable abstained on)")
+
+
+def seed_cases(encoder: Any) -> list[Case]:
+    """The seed questions' answerable (1) and on-topic unanswerable (0) ones as Cases, on a private copy of the
+    shipped index."""
+    data = json.loads(SEED_QUESTIONS.read_text(encoding="utf-8"))
+    assistant = Assistant(DEFAULT_CORPUS, shipped_index_copy(DEFAULT_CACHE / "answers" / "seeds-index"),
+                          encoder=encoder)
+    out: list[Case] = []
+    for item, answerable in [(i, 1.0) for i in data["answerable"]] + [(i, 0.0) for i in data["on_topic_unanswerable"]]:
+        q, hits, rows = read(assistant, item["q"], assistant.settings.answer.read_chunks)
+        out.append(Case(q, hits, rows, np.zeros(len(rows)), [0] * len(rows), answerable))
+    return out
 
 
 if __name__ == "__main__":

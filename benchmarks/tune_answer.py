@@ -6,12 +6,15 @@ Everything is fitted on tuning slices that never overlap the report samples (ben
    by whether it holds an accepted answer; a conditional logit (softmax over one question's candidates,
    L2) is fitted by L-BFGS on the first half, so the best-scored sentence is the one most likely to
    hold the answer. The second half reports it.
-2. Answerability: P(the articles answer the question), logistic in answer.ANSWERABLE_FEATURES, fitted
-   on the first half of three kinds of question, and reported on the other half of each:
-   - v1.1 questions (answerable; selection weights were fitted without them),
+2. Answerability: P(the articles answer the question) from answer.ANSWERABLE_FEATURES, on three kinds of
+   question (selection weights were fitted without any of them), each split in halves (fit, report):
+   - v1.1 questions (answerable),
    - the same questions with their gold paragraph taken out of the hits (the answer is not in the
      articles: the common case of a question the corpus does not cover),
    - SQuAD v2.0 questions, half of them unanswerable by design (on topic, the text does not say).
+   One logistic model over the mixture is shipped (config.AnswerSettings.calibration). Reported beside it,
+   not shipped: two experts, `covered` fitted on the first two kinds and `stated` on the third, whose
+   smaller log-odds is calibrated on all three (`Experts`; docs/answers.md says why it is not shipped).
 3. The abstention threshold is reported, not chosen here: each row shows what answering above it
    keeps and catches on the held-out halves.
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,15 +166,18 @@ def answerable_rows(data: list[Case], w: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.asarray(feats), np.asarray(answerable), np.asarray(right)
 
 
-def fit_logistic(f: np.ndarray, t: np.ndarray, l2: float = 1e-2) -> np.ndarray:
-    """Logistic regression of `t` on `f` (L2, bias not penalised), by L-BFGS."""
+def fit_logistic(f: np.ndarray, t: np.ndarray, l2: float = 1e-2,
+                 sample_weights: np.ndarray | None = None) -> np.ndarray:
+    """Logistic regression of `t` on `f` (L2, bias not penalised), by L-BFGS; `sample_weights` (default 1 each)
+    weigh each row's loss, e.g. to count two tuning sources equally."""
+    g = np.ones(len(t)) if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
 
     def loss(c: np.ndarray) -> tuple[float, np.ndarray]:
         z = f @ c
         p = logistic(z)
         penalty = np.concatenate([[0.0], c[1:]])
         log_loss = np.logaddexp(0, z) - t * z  # -log p(t), stable for large |z|
-        return float(log_loss.sum() + 0.5 * l2 * penalty @ penalty), f.T @ (p - t) + l2 * penalty
+        return float(g @ log_loss + 0.5 * l2 * penalty @ penalty), f.T @ (g * (p - t)) + l2 * penalty
 
     return np.asarray(minimize(loss, np.zeros(f.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 5000}).x)
 
@@ -213,8 +219,7 @@ def main() -> None:
     settings = Settings()
 
     tuning = v1_tuning(args.squad, args.cache, settings, encoder, args.questions)
-    v1, v1_docs, questions, fit, held = tuning.assistant, tuning.docs, tuning.questions, tuning.fit, tuning.held
-    half = len(fit)
+    fit, held = tuning.fit, tuning.held
     print(f"v1.1 tuning: {len(fit) + len(held)} questions; held-out ceiling (some candidate holds an answer) "
           f"{ceiling(held):.3f}")
     shipped = np.asarray(settings.answer.weights)
@@ -232,24 +237,78 @@ def main() -> None:
         print(f"  second-quote margin {margin:<4}: answers hold {acc:.3f}, mean {words:.1f} words")
 
     # Answerability, on cases whose selection scores come from weights fitted without them.
-    dropped = cases(v1, v1_docs, questions[half:], drop_gold=True)
-    v2_docs = article_folder(args.squad / "dev-v2.0.passages.jsonl", args.cache, "squad2")
-    v2 = open_assistant(v2_docs.folder, args.cache, settings, encoder)
-    v2_data = cases(v2, v2_docs, v2_tuning_slice(load_questions(args.squad / "dev-v2.0.questions.jsonl"),
-                                                 args.v2_questions))
-    kinds = {"v1.1 answerable": held, "v1.1 paragraph removed": dropped, "v2.0": v2_data}
-    train = [answerable_rows(d[: len(d) // 2], weights) for d in kinds.values()]
+    kinds = answerability_sets(tuning, args.squad, args.cache, settings, encoder, args.v2_questions)
+    train = {name: answerable_rows(d[: len(d) // 2], weights) for name, d in kinds.items()}
     test = {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()}
-    calibration = fit_logistic(np.concatenate([f for f, _, _ in train]), np.concatenate([a for _, a, _ in train]))
-    p = {name: logistic(f @ calibration) for name, (f, _, _) in test.items()}
+    calibration = fit_logistic(*_stack(train.values()))
+    experts = fit_experts(train)
+    print("\nanswerability on the held-out halves, one logistic model over the three kinds (shipped):")
+    report_answerability({name: logistic(f @ calibration) for name, (f, _, _) in test.items()}, test, thresholds=True)
+    print("two experts, `covered` and `stated`, the smaller log-odds calibrated (not shipped, docs/answers.md):")
+    report_answerability({name: experts.confidence(f) for name, (f, _, _) in test.items()}, test, thresholds=True)
+    print("\nweights=(" + ", ".join(f"{v:.3f}" for v in weights) + ")")
+    print("calibration=(" + ", ".join(f"{v:.3f}" for v in calibration) + ")")
+    for name, v in zip(FEATURES, weights, strict=True):
+        print(f"  {name:18s} {v:+.3f}")
+    print(f"  {'':18s} {'shipped':>8s} {'covered':>8s} {'stated':>8s}")
+    for name, a, b, c in zip(ANSWERABLE_FEATURES, calibration, experts.covered, experts.stated, strict=True):
+        print(f"  {name:18s} {a:+8.3f} {b:+8.3f} {c:+8.3f}")
+
+
+def answerability_sets(tuning: V1Tuning, squad: Path, cache: Path, settings: Settings, encoder: Any,
+                       v2_questions: int) -> dict[str, list[Case]]:
+    """The three kinds of question answerability is fitted and reported on (each to be split in halves):
+    held-out v1.1 tuning questions, the same with their paragraph taken out of the hits, and v2.0."""
+    dropped = cases(tuning.assistant, tuning.docs, tuning.questions[len(tuning.fit):], drop_gold=True)
+    v2_docs = article_folder(squad / "dev-v2.0.passages.jsonl", cache, "squad2")
+    v2 = open_assistant(v2_docs.folder, cache, settings, encoder)
+    v2_data = cases(v2, v2_docs, v2_tuning_slice(load_questions(squad / "dev-v2.0.questions.jsonl"), v2_questions))
+    return {"v1.1 answerable": tuning.held, "v1.1 paragraph removed": dropped, "v2.0": v2_data}
+
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # answerable_rows: features, answerable, right
+
+
+def _stack(parts: Iterable[Rows]) -> tuple[np.ndarray, np.ndarray]:
+    chosen = list(parts)
+    return np.concatenate([f for f, _, _ in chosen]), np.concatenate([a for _, a, _ in chosen])
+
+
+@dataclass(frozen=True)
+class Experts:
+    """An alternative to the one calibration, measured and not shipped: a question goes unanswered either
+    because the articles do not cover it or because they cover its topic and never say the asked thing, so
+    one logistic expert is fitted on each kind (`covered`: v1.1 against paragraph removed; `stated`: v2.0
+    possible against impossible) and the smaller log-odds, calibrated by `combine`, is the confidence."""
+
+    covered: np.ndarray
+    stated: np.ndarray
+    combine: np.ndarray  # bias, scale
+
+    def confidence(self, features: np.ndarray) -> np.ndarray:
+        z = np.minimum(features @ self.covered, features @ self.stated)
+        return np.asarray(logistic(self.combine[0] + self.combine[1] * z))
+
+
+def fit_experts(train: dict[str, Rows]) -> Experts:
+    covered = fit_logistic(*_stack([train["v1.1 answerable"], train["v1.1 paragraph removed"]]))
+    stated = fit_logistic(*_stack([train["v2.0"]]))
+    f, answerable = _stack(train.values())
+    z = np.minimum(f @ covered, f @ stated)
+    return Experts(covered, stated, fit_logistic(np.column_stack([np.ones_like(z), z]), answerable, l2=0.0))
+
+
+def report_answerability(p: dict[str, np.ndarray], test: dict[str, Rows], thresholds: bool = False) -> None:
+    """ROC AUCs of confidences `p` on the held-out halves, and (`thresholds`) what each threshold keeps."""
     v2_answerable, v1_right = test["v2.0"][1], test["v1.1 answerable"][2]
     present, removed = p["v1.1 answerable"], p["v1.1 paragraph removed"]
-    print("\nanswerability on the held-out halves:")
-    print(f"  v2.0 possible vs impossible: ROC AUC {roc_auc(list(p['v2.0']), list(v2_answerable > 0)):.3f}")
-    print("  v1.1 vs the same with the paragraph removed: ROC AUC "
-          f"{roc_auc([*present, *removed], [True] * len(present) + [False] * len(removed)):.3f}")
-    print(f"  v1.1 right vs wrong answer: ROC AUC {roc_auc(list(p['v1.1 answerable']), list(v1_right > 0)):.3f}")
-    print("\n  abstain below | v1.1: answered right, abstained | removed: abstained | v2.0: impossible abstained, "
+    print(f"  ROC AUC: v2.0 possible vs impossible {roc_auc(list(p['v2.0']), list(v2_answerable > 0)):.3f};"
+          " v1.1 vs the same with the paragraph removed "
+          f"{roc_auc([*present, *removed], [True] * len(present) + [False] * len(removed)):.3f};"
+          f" v1.1 right vs wrong answer {roc_auc(list(present), list(v1_right > 0)):.3f}")
+    if not thresholds:
+        return
+    print("  abstain below | v1.1: answered right, abstained | removed: abstained | v2.0: impossible abstained, "
           "possible abstained")
     impossible = v2_answerable == 0
     for t in np.arange(0.1, 0.75, 0.05):
@@ -257,13 +316,6 @@ def main() -> None:
         print(f"  {t:13.2f} | {float((kept * v1_right).mean()):.3f}, {float((~kept).mean()):.3f}"
               f" | {float((removed < t).mean()):.3f}"
               f" | {float((p['v2.0'][impossible] < t).mean()):.3f}, {float((p['v2.0'][~impossible] < t).mean()):.3f}")
-    print("\nweights=(" + ", ".join(f"{v:.3f}" for v in weights) + ")")
-    print("calibration=(" + ", ".join(f"{v:.3f}" for v in calibration) + ")")
-    for name, v in zip(FEATURES, weights, strict=True):
-        print(f"  {name:18s} {v:+.3f}")
-    for name, v in zip(ANSWERABLE_FEATURES, calibration, strict=True):
-        print(f"  {name:18s} {v:+.3f}")
-
 
 if __name__ == "__main__":
     main()

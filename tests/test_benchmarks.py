@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from test_news_benchmark import NEWS_RESULT
 
@@ -34,6 +35,7 @@ from benchmarks.squad import (
     v2_sample,
     withheld_paragraphs,
 )
+from benchmarks.tune_answer import fit_logistic
 
 
 def test_ndcg_by_hand() -> None:
@@ -61,6 +63,16 @@ def test_roc_auc_by_hand() -> None:
     assert roc_auc([0.5, 0.5], [True, False]) == pytest.approx(0.5)  # a tie counts half
     assert roc_auc([1.0, 0.0], [False, True]) == 0.0
     assert math.isnan(roc_auc([0.3], [True]))
+
+
+def test_a_logistic_sample_weight_counts_a_row_as_that_many_copies() -> None:
+    rng = np.random.default_rng(0)
+    f = np.column_stack([np.ones(40), rng.normal(size=(40, 2))])
+    t = (f[:, 1] + 0.5 * rng.normal(size=40) > 0).astype(float)
+    doubled = fit_logistic(np.concatenate([f, f[:10]]), np.concatenate([t, t[:10]]))
+    weighted = fit_logistic(f, t, sample_weights=np.concatenate([np.full(10, 2.0), np.ones(30)]))
+    assert np.allclose(doubled, weighted, atol=1e-4)
+    assert not np.allclose(weighted, fit_logistic(f, t), atol=1e-3)
 
 
 def test_squad_scores_as_the_official_script_by_hand() -> None:

@@ -11,6 +11,7 @@ from assistant import Assistant
 from assistant.answer import Candidate
 from assistant.index.encoder import SentenceEncoder
 from benchmarks.cli import BENCH
+from benchmarks.data import Beir
 from benchmarks.scifact_rationale import Rationales, corpus_ids, load_claims, rationale_of, sentence_spans
 
 SCIFACT = BENCH / "scifact"
@@ -51,4 +52,18 @@ def test_labels_match_gold_sentences_on_three_real_claims(tmp_path: Path, encode
                 if sentence.strip() == quote:  # the candidate is exactly SciFact's sentence i
                     assert label == float(i in gold), (claim.id, doc, i)
         positives += int(case.labels.sum())
+        assert case.answerable == 1.0
     assert positives > 0  # the gold abstracts are in the corpus: some rationale sentence is among the candidates
+    unsupported = load_claims(SCIFACT, "train", supported=False)[:2]
+    for case in rationales.cases(assistant, unsupported):
+        assert case.answerable == 0.0 and not case.labels.any()
+
+
+@pytest.mark.skipif(not (SCIFACT / "corpus_sentences.jsonl").exists(), reason="benchmark data not present")
+def test_unsupported_claims_are_the_rest_of_the_split_and_their_abstracts_are_in_the_corpus() -> None:
+    supported, unsupported = load_claims(SCIFACT, "test"), load_claims(SCIFACT, "test", supported=False)
+    assert supported and unsupported and all(not c.evidence for c in unsupported)
+    assert {c.id for c in supported} | {c.id for c in unsupported} == set(Beir(SCIFACT).qrels("test"))
+    assert not {c.id for c in supported} & {c.id for c in unsupported}
+    cited = {doc for c in unsupported for doc in Beir(SCIFACT).qrels("test")[c.id]}
+    assert cited <= set(corpus_ids(SCIFACT))  # on topic: the abstract each one cites is searched
