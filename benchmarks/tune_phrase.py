@@ -7,20 +7,29 @@ spans, L2) is fitted per kind (phrase.KINDS) by L-BFGS on the first half. The se
 official EM/F1 of the best span, given the right sentence (retrieval and selection are measured by the
 `answers` benchmark section, which asks through `Assistant.ask`).
 
-    python -m benchmarks.tune_phrase [--squad ../shared/bench/squad] [--questions 4000]
+With `--token-features` it also measures whether MiniLM's token embeddings help (issue 12): four features
+per span from one `encode_spans` pass over the quote and one over the question (the span's pooled vector
+against the question word's ("who", "which", ...) pooled vector in the question, against each question
+word's (max and mean), and against the question's vector), appended to phrase.PHRASE_FEATURES and fitted
+the same way; it prints both, per kind. Not shipped (docs/answers.md).
+
+    python -m benchmarks.tune_phrase [--squad ../shared/bench/squad] [--questions 4000] [--token-features]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant.chunking import split_sentences
 from assistant.config import AnswerSettings
-from assistant.phrase import KINDS, PHRASE_FEATURES, asked_kind, best_span, spans
+from assistant.phrase import KINDS, asked_kind, best_span, spans
 
 from .cli import BENCH
 from .data import read_jsonl
@@ -55,7 +64,33 @@ def examples(squad: Path, size: int) -> dict[str, list[tuple[Question, str, list
 
 def fit(data: list, l2: float) -> np.ndarray:  # type: ignore[type-arg]
     """Conditional logit over each question's candidate spans (positives: the exact-match spans)."""
-    return conditional_logit([(x, y) for _, _, _, x, y in data], len(PHRASE_FEATURES), l2)
+    return conditional_logit([(x, y) for _, _, _, x, y in data], data[0][3].shape[1] if data else 0, l2)
+
+
+TOKEN_FEATURES = ("cos_asked_word", "cos_question_word_max", "cos_question_word_mean", "cos_question")
+_ASKED_WORD = re.compile(r"\b(who|whom|whose|where|when|what|which|how)\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def with_token_features(rows: list, encoder: Any) -> list:  # type: ignore[type-arg]
+    """The same examples with TOKEN_FEATURES appended to every span's features (encoder.encode_spans)."""
+    out = []
+    for q, text, cands, x, y in rows:
+        start, end = min(c.start for c in cands), max(c.end for c in cands)
+        _, (pooled,) = encoder.encode_spans([text[start:end]], [[(c.start - start, c.end - start) for c in cands]])
+        question = q["question"]
+        asked = _ASKED_WORD.search(question)
+        words = [(m.start(), m.end()) for m in _WORD.finditer(question)]
+        (vector,), (parts,) = encoder.encode_spans([question], [[asked.span() if asked else (0, 0), *words]])
+        word_vectors = np.stack([v for v in parts[1:] if v is not None] or [np.zeros_like(vector)])
+        extra = np.zeros((len(cands), len(TOKEN_FEATURES)))
+        for i, v in enumerate(pooled):
+            if v is not None:
+                sims = word_vectors @ v
+                extra[i] = (float(v @ parts[0]) if parts[0] is not None else 0.0, sims.max(), sims.mean(), v @ vector)
+        out.append((q, text, [replace(c, features=(*c.features, *e)) for c, e in zip(cands, extra, strict=True)],
+                    np.hstack([x, extra]), y))
+    return out
 
 
 def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # type: ignore[type-arg]
@@ -69,46 +104,55 @@ def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # ty
     return em / max(len(data), 1), f1 / max(len(data), 1)
 
 
+def fit_kinds(data: dict[str, list], label: str) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    """Per kind: weights fitted on the first half at the L2 best on the second, printed with the second's
+    EM/F1 (given the sentence that holds the answer)."""
+    weights: dict[str, np.ndarray] = {}
+    n = em_sum = f1_sum = 0.0
+    for kind in KINDS:
+        rows = data.get(kind, [])
+        half = len(rows) // 2
+        if not rows[:half]:
+            continue
+        fits = [fit(rows[:half], l2) for l2 in (0.1, 1.0, 10.0)]
+        scored = [(evaluate(kind, rows[half:], w), w) for w in fits]
+        (em, f1), weights[kind] = max(scored, key=lambda s: s[0][1])
+        held = len(rows) - half
+        n, em_sum, f1_sum = n + held, em_sum + em * held, f1_sum + f1 * held
+        print(f"{label} {kind:7s} fit {half:5d} held-out {held:5d}: EM {100 * em:.1f} F1 {100 * f1:.1f}")
+    print(f"{label} all     held-out {int(n)}: EM {100 * em_sum / n:.1f} F1 {100 * f1_sum / n:.1f}"
+          " (given the sentence that holds the answer)")
+    return weights
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--squad", type=Path, default=BENCH / "squad")
     parser.add_argument("--questions", type=int, default=4000)
+    parser.add_argument("--token-features", action="store_true",
+                        help="also fit and report with MiniLM token-embedding features (loads the model)")
     args = parser.parse_args()
     data = examples(args.squad, args.questions)
-    weights: dict[str, np.ndarray] = {}
-    total: dict[str, float] = {"n": 0, "em": 0.0, "f1": 0.0}
-    for kind in KINDS:
-        rows = data.get(kind, [])
-        half = len(rows) // 2
-        best, chosen = -1.0, np.zeros(len(PHRASE_FEATURES))
-        for l2 in (0.1, 1.0, 10.0):
-            w = fit(rows[:half], l2)
-            em, f1 = evaluate(kind, rows[half:], w)
-            if f1 > best:
-                best, chosen = f1, w
-        weights[kind] = chosen
-        em, f1 = evaluate(kind, rows[half:], chosen)
-        n = len(rows) - half
-        total["n"] += n
-        total["em"] += em * n
-        total["f1"] += f1 * n
-        print(f"{kind:7s} fit {half:5d} held-out {n:5d}: EM {100 * em:.1f} F1 {100 * f1:.1f}")
-    n = int(total["n"])
-    print(f"all     held-out {n}: EM {100 * total['em'] / n:.1f} F1 {100 * total['f1'] / n:.1f}"
-          " (given the sentence that holds the answer)")
+    weights = fit_kinds(data, "phrase features")
     shipped = dict(AnswerSettings().phrase_weights)
-    em_sum = f1_sum = 0.0
+    n = em_sum = f1_sum = 0.0
     for kind in KINDS:
         rows = data.get(kind, [])
         if kind in shipped and rows[len(rows) // 2 :]:
             em, f1 = evaluate(kind, rows[len(rows) // 2 :], np.asarray(shipped[kind]))
-            em_sum, f1_sum = em_sum + em * (len(rows) - len(rows) // 2), f1_sum + f1 * (len(rows) - len(rows) // 2)
+            held = len(rows) - len(rows) // 2
+            n, em_sum, f1_sum = n + held, em_sum + em * held, f1_sum + f1 * held
     print(f"shipped weights, same held-out half: EM {100 * em_sum / n:.1f} F1 {100 * f1_sum / n:.1f}")
     print("weights = {")
     for kind, w in weights.items():
         print(f'    "{kind}": (' + ", ".join(f"{v:.3f}" for v in w) + "),")
     print("}")
+    if args.token_features:
+        from assistant.config import default_model_path
+        from assistant.index.encoder import SentenceEncoder
 
+        encoder = SentenceEncoder(default_model_path())
+        fit_kinds({kind: with_token_features(rows, encoder) for kind, rows in data.items()}, "+ token features")
 
 if __name__ == "__main__":
     main()
