@@ -17,9 +17,11 @@ The first table gives top-1 (the best-scored candidate is a rationale sentence /
 both held-out sets for the shipped weights and for weights fitted on SQuAD only, SciFact only, and both
 (each source weighted equally), at a few L2 penalties.
 
-The second checks answerability off Wikipedia: the shipped model and the two-expert alternative
-(tune_answer.Experts), both fitted on SQuAD tuning halves, are scored on SciFact's test claims (supported
-against "not enough info") and on the seed questions (news: answerable against on-topic unanswerable):
+The second checks answerability off Wikipedia: the shipped model (fitted on SQuAD tuning halves) and two
+alternatives, the two experts (tune_answer.Experts, on the same halves) and one logistic fitted on those
+halves and SciFact's train claims (supported against "not enough info", each source weighing half), are
+scored on SQuAD's held-out halves, SciFact's test claims and the seed questions (news: answerable against
+on-topic unanswerable; nothing is fitted on them):
 
     python -m benchmarks.scifact_rationale [--scifact ../shared/bench/scifact] [--squad ../shared/bench/squad]
 """
@@ -54,6 +56,7 @@ from .tune_answer import (
     fit_experts,
     fit_logistic,
     read,
+    stack_rows,
     top1_holds,
     v1_tuning,
 )
@@ -233,7 +236,7 @@ def answerability(args: argparse.Namespace, settings: Settings, encoder: Any, sq
     scifact = answerable_rows(sf_test + claims["test"], weights)
     seeds = answerable_rows(seed_cases(encoder), weights)
     experts = fit_experts(train)
-    squad_f, squad_a = (np.concatenate(part) for part in zip(*((f, a) for f, a, _ in train.values()), strict=True))
+    squad_f, squad_a = stack_rows(train.values())
     sf_f, sf_a, _ = answerable_rows(sf_train + claims["train"], weights)
     rows = len(squad_a) + len(sf_a)  # each source weighs half, the mean row weight stays 1
     even = np.concatenate([np.full(len(squad_a), rows / (2 * len(squad_a))),

@@ -240,7 +240,7 @@ def main() -> None:
     kinds = answerability_sets(tuning, args.squad, args.cache, settings, encoder, args.v2_questions)
     train = {name: answerable_rows(d[: len(d) // 2], weights) for name, d in kinds.items()}
     test = {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()}
-    calibration = fit_logistic(*_stack(train.values()))
+    calibration = fit_logistic(*stack_rows(train.values()))
     experts = fit_experts(train)
     print("\nanswerability on the held-out halves, one logistic model over the three kinds (shipped):")
     report_answerability({name: logistic(f @ calibration) for name, (f, _, _) in test.items()}, test, thresholds=True)
@@ -269,7 +269,8 @@ def answerability_sets(tuning: V1Tuning, squad: Path, cache: Path, settings: Set
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # answerable_rows: features, answerable, right
 
 
-def _stack(parts: Iterable[Rows]) -> tuple[np.ndarray, np.ndarray]:
+def stack_rows(parts: Iterable[Rows]) -> tuple[np.ndarray, np.ndarray]:
+    """The features and answerable labels of several answerable_rows results, one below the other."""
     chosen = list(parts)
     return np.concatenate([f for f, _, _ in chosen]), np.concatenate([a for _, a, _ in chosen])
 
@@ -291,9 +292,9 @@ class Experts:
 
 
 def fit_experts(train: dict[str, Rows]) -> Experts:
-    covered = fit_logistic(*_stack([train["v1.1 answerable"], train["v1.1 paragraph removed"]]))
-    stated = fit_logistic(*_stack([train["v2.0"]]))
-    f, answerable = _stack(train.values())
+    covered = fit_logistic(*stack_rows([train["v1.1 answerable"], train["v1.1 paragraph removed"]]))
+    stated = fit_logistic(*stack_rows([train["v2.0"]]))
+    f, answerable = stack_rows(train.values())
     z = np.minimum(f @ covered, f @ stated)
     return Experts(covered, stated, fit_logistic(np.column_stack([np.ones_like(z), z]), answerable, l2=0.0))
 
@@ -316,6 +317,7 @@ def report_answerability(p: dict[str, np.ndarray], test: dict[str, Rows], thresh
         print(f"  {t:13.2f} | {float((kept * v1_right).mean()):.3f}, {float((~kept).mean()):.3f}"
               f" | {float((removed < t).mean()):.3f}"
               f" | {float((p['v2.0'][impossible] < t).mean()):.3f}, {float((p['v2.0'][~impossible] < t).mean()):.3f}")
+
 
 if __name__ == "__main__":
     main()
