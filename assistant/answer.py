@@ -150,6 +150,7 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
     evidence = q.evidence
     typed = q.kind != "other"
     seen: set[tuple[str, int]] = set()
+    said: set[str] = set()  # a sentence two copies of a story share is a candidate once, from the best-ranked
     out: list[Candidate] = []
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
@@ -160,9 +161,11 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
             key = (chunk.source, start)
             sentence = text[start:end]
             words = len(sentence.split())
-            if key in seen or words < settings.min_sentence_words:
+            spaced = " ".join(sentence.split())
+            if key in seen or spaced in said or words < settings.min_sentence_words:
                 continue
             seen.add(key)
+            said.add(spaced)
             row = evidence.sentence_row(*key)
             cosine, coverage, s_terms = q.basic(row)
             s_tokens = tokenize(sentence)

@@ -2,8 +2,10 @@
 
 A question searches the chunk rows that `allowed(filter)` returns: the rows of the articles the filter
 matches, with each group of copies (index/duplicates.py) reduced to one article, the earliest dated
-match, else the first by name. The others are listed as that article's `also_in`, never ranked beside it,
-so five syndicated copies of a story cannot fill the five best passages.
+match, else the first by name. The others are listed as that article's `also_in` and their passages are
+not ranked beside it, so five syndicated copies of a story cannot fill the five best passages; except a
+copy's own passages (`own_rows`), the ones mostly made of sentences no other copy has: a re-post that adds
+a paragraph, or an updated story, is searched for what only it says.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +42,8 @@ class Collection:
     """Articles' metadata, their chunk rows and their groups of copies; safe to share between threads."""
 
     def __init__(self, articles: Mapping[str, Described], rows: Mapping[str, np.ndarray],
-                 copies: Sequence[Sequence[str]] = ()) -> None:
+                 copies: Sequence[Sequence[str]] = (), passages: Passages | None = None,
+                 settings: DuplicateSettings | None = None) -> None:
         self.articles = articles
         self._rows = rows
         self._group: dict[str, tuple[str, ...]] = {}
@@ -49,6 +52,9 @@ class Collection:
             if len(group) > 1:
                 for source in group:
                     self._group[source] = group
+        self._passages = passages
+        self._settings = settings or DuplicateSettings()
+        self._own: dict[str, np.ndarray] | None = None
         self._cache: OrderedDict[Filter, np.ndarray | None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -61,8 +67,10 @@ class Collection:
             rows.setdefault(chunk.source, []).append(chunk.id)
         names = sorted(articles)
         signed = np.stack([signature(body_text(articles[n]), settings) for n in names]) if names else None
+        by_id = {c.id: c for c in chunks}
         return cls(articles, {s: np.asarray(r, dtype=np.int64) for s, r in rows.items()},
-                   _copies(names, signed, settings))
+                   _copies(names, signed, settings), Passages(by_id.__getitem__, lambda n: articles[n].text),
+                   settings)
 
     @classmethod
     def of_index(cls, stored: StoredIndex, settings: DuplicateSettings) -> Collection:
@@ -71,9 +79,10 @@ class Collection:
         names = sorted(stored.sources())
         infos = {n: stored.info(n) for n in names}
         rows = {n: stored.chunk_ids(n) for n in names}
+        passages = Passages(stored.chunk, lambda n: stored.article(n).text)
         kept = _kept_copies(stored, settings, set(names))
         if kept is not None:
-            return cls(infos, rows, kept)
+            return cls(infos, rows, kept, passages, settings)
         signed_names, signed = stored.article_array(SIGNATURE)
         have = dict(zip(signed_names, signed, strict=True)) if len(signed_names) else {}
         missing = [n for n in names if n not in have]
@@ -83,7 +92,7 @@ class Collection:
         matrix = np.stack([have[n] for n in names]) if len(names) > 1 else None
         copies = _copies(names, matrix, settings)
         stored.keep_derived(_copies_name(settings), json.dumps(copies, ensure_ascii=False).encode("utf-8"))
-        return cls(infos, rows, copies)
+        return cls(infos, rows, copies, passages, settings)
 
     def copies_of(self, source: str) -> tuple[Copy, ...]:
         """The other copies of this article's story, earliest first (empty for a story told once)."""
@@ -111,15 +120,30 @@ class Collection:
             chosen.append(article.source)
         return sorted(chosen)
 
+    def own_rows(self) -> dict[str, np.ndarray]:
+        """Per copy of a story: the chunk rows with at least `own_words` words in sentences no other copy of
+        it has (computed once, from the grouped articles only)."""
+        with self._lock:
+            if self._own is None:
+                self._own = {} if self._passages is None else {
+                    source: own for group in set(self._group.values())
+                    for source, own in self._passages.own(group, self._rows, self._settings).items() if len(own)}
+            return self._own
+
     def allowed(self, flt: Filter = NO_FILTER) -> np.ndarray | None:
-        """The sorted chunk rows a question under `flt` ranks, or None when that is every row."""
+        """The sorted chunk rows a question under `flt` ranks, or None when that is every row: those of the
+        articles shown, and each other matching copy's own rows."""
         if not flt.active and not self._group:
             return None
         with self._lock:
             if flt in self._cache:
                 self._cache.move_to_end(flt)
                 return self._cache[flt]
-        pieces = [self._rows[s] for s in self.shown(flt) if s in self._rows]
+        shown = set(self.shown(flt))
+        own = self.own_rows()
+        pieces = [self._rows[s] for s in shown if s in self._rows]
+        pieces += [rows for s, rows in own.items()
+                   if s not in shown and (not flt.active or flt.matches(self.articles[s]))]
         rows = np.sort(np.concatenate(pieces)) if pieces else np.zeros(0, dtype=np.int64)
         with self._lock:
             self._cache[flt] = rows
@@ -143,6 +167,35 @@ class Collection:
             reason += (f"; {undated} of the {len(articles)} articles {have} no date, and an article without a date "
                        "is outside any date filter")
         return reason
+
+
+class Passages:
+    """What finding a copy's own passages reads: chunks by row and article texts (from the index, or from the
+    articles being built)."""
+
+    def __init__(self, chunk: Callable[[int], Chunk], text: Callable[[str], str]) -> None:
+        self._chunk = chunk
+        self._text = text
+
+    def own(self, group: Sequence[str], rows: Mapping[str, np.ndarray], settings: DuplicateSettings
+            ) -> dict[str, np.ndarray]:
+        """Per member of `group`: its chunk rows with at least `own_words` words in sentences that no other
+        member has (sentences compared with their spacing normalised)."""
+        sentences: dict[str, list[list[str]]] = {}
+        for source in group:
+            text = self._text(source)
+            sentences[source] = [[" ".join(text[a:b].split()) for a, b in self._chunk(int(r)).sentences]
+                                 for r in rows.get(source, ())]
+        said = {source: {s for chunk in chunks for s in chunk} for source, chunks in sentences.items()}
+        out: dict[str, np.ndarray] = {}
+        for source, chunks in sentences.items():
+            elsewhere = set().union(*(said[o] for o in group if o != source))
+            own = []
+            for row, chunk in zip(rows.get(source, ()), chunks, strict=True):
+                if sum(len(s.split()) for s in chunk if s not in elsewhere) >= settings.own_words:
+                    own.append(int(row))
+            out[source] = np.asarray(own, dtype=np.int64)
+        return out
 
 
 def _copies_name(settings: DuplicateSettings) -> str:

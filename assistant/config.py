@@ -190,6 +190,10 @@ class DuplicateSettings:
     shingle_words: int = 3
     threshold: float = 0.6  # estimated Jaccard of two copies (verified per candidate pair)
     max_shingles: int = 20_000  # a longer article is signed by its first shingles (a 50 MB file in seconds)
+    # One copy of a story is shown; another copy's passage is searched beside it when at least this many of
+    # its words are in sentences no other copy has: a paragraph a re-post or an update adds, not a one-line
+    # "this story first appeared in" note.
+    own_words: int = 30
 
 
 @dataclass(frozen=True)

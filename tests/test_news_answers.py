@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import NEWS, assert_citation_contract
 from test_news_ingest import FURNITURE
 
 from assistant import Assistant
 from assistant.errors import FilterError
+from assistant.index.encoder import SentenceEncoder
 
 PRIMARY = "Who won the Democratic primary for mayor of Fenwick?"
 MAYOR = "Who is the mayor of Fenwick?"
@@ -108,6 +111,53 @@ def test_a_syndicated_story_is_shown_once_with_its_copies(news: Assistant) -> No
     data = answer.to_dict()["citations"][0]
     assert list(data["also_in"]) == [{"source": "pages/valleygazette-storm.html", "outlet": "Valley Gazette",
                                       "title": "Thousands in the dark after overnight storm", "date": "2022-06-16"}]
+
+
+# A story of this project's own, long enough for several chunks, and a later re-post that adds a paragraph.
+_BRIDGE = (
+    "The Tolland river bridge closed to all traffic on Monday after inspectors found cracks in two of its steel "
+    "girders. The county roads office said the crossing would stay shut while engineers assess the damage. "
+    "Drivers heading north were sent along the Mill Lane detour, which adds about twelve minutes to the trip. "
+    "The bridge, built in 1958, carries roughly nine thousand vehicles a day between Tolland and Carver. "
+    "Local shop owners on Front Street said the closure had already cut the number of customers at lunchtime. "
+    "School buses will use the detour for the rest of the week, the district said in a letter to parents. "
+    "Inspectors had last examined the girders eighteen months ago and found only surface rust at that time. "
+    "The county board plans to hold a public meeting about the bridge at the library on Thursday evening. "
+    "Emergency crews placed concrete barriers at both ends of the span on Monday afternoon. "
+    "Cyclists and pedestrians are also barred from the crossing until further notice, officials said. "
+)
+_UPDATE = (
+    "On Wednesday the county board approved an emergency repair contract worth $3.4 million with Granite Span "
+    "Builders. Work on the replacement girders is due to start next month and should take about ten weeks. "
+    "The board chair said the county would seek state highway funds to cover most of the repair bill."
+)
+
+
+def test_a_copy_is_searched_for_the_paragraph_only_it_has(tmp_path: Path, encoder: SentenceEncoder) -> None:
+    """A re-post is a copy of the story (shown once, the earliest), but the paragraph it adds is searched:
+    a question only it answers is answered from it, with the first copy listed; the passages both share are
+    still ranked once, from the first."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    front = "---\ntitle: {title}\ndate: {date}\nsource: {outlet}\n---\n"
+    (corpus / "first.md").write_text(front.format(title="Tolland bridge closed after inspectors find cracks",
+                                                  date="2024-03-04", outlet="Tolland Herald") + _BRIDGE + "\n")
+    (corpus / "repost.md").write_text(front.format(title="Cracked Tolland bridge to get emergency repairs",
+                                                   date="2024-03-06", outlet="Carver Courier")
+                                      + _BRIDGE + "\n\n" + _UPDATE + "\n")
+    news = Assistant(corpus=corpus, index=tmp_path / "index", encoder=encoder)
+    news.open()
+    assert news.loaded.collection.groups() == [("first.md", "repost.md")]
+    contract = news.ask("How much is the emergency repair contract for the bridge worth?")
+    assert contract.found and "$3.4 million" in contract.text
+    assert {c.source for c in contract.citations} == {"repost.md"}
+    assert [c.source for c in contract.citations[0].also_in] == ["first.md"]
+    detour = news.ask("Which detour are drivers heading north sent along?")
+    assert detour.found and "Mill Lane" in detour.text and {c.source for c in detour.citations} == {"first.md"}
+    hits = news.search("bridge girders cracks inspectors detour", k=10)
+    added = [sentence.strip() for sentence in _UPDATE.split(". ")]
+    assert any(h.chunk.source == "first.md" for h in hits)
+    assert all(any(a in h.chunk.text for a in added) for h in hits if h.chunk.source == "repost.md")
 
 
 def test_quotes_of_different_dates_that_disagree_are_both_shown_newest_marked(news: Assistant) -> None:

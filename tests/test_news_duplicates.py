@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import NEWS, SEEDS
 
-from assistant.collection import Collection
+from assistant.collection import Collection, Passages
 from assistant.config import DuplicateSettings
 from assistant.filters import Filter
 from assistant.index import duplicates
@@ -132,6 +132,38 @@ def test_shown_rows_leave_out_the_other_copies(tmp_path: Path) -> None:
     # no copies and no filter: every row, without building a list of them
     alone = Collection.build({c.source: c}, chunks[3:], SETTINGS)
     assert alone.allowed(Filter()) is None
+
+
+def test_a_copy_s_own_passages_are_allowed_beside_the_shown_copy() -> None:
+    shared = "The ferry to Ostby was cancelled on Friday because of high winds. Passengers were offered refunds."
+    short_note = " This story first appeared in the Ostby Post."
+    added = (" The operator later said a replacement boat would sail on Sunday morning from the north pier, and that "
+             "tickets bought for Friday would be honoured on any crossing this month without a new booking.")
+    first = article("first.txt", shared, "2024-01-01")
+    note = article("note.txt", shared + short_note, "2024-01-02")
+    update = article("update.txt", shared + added, "2024-01-03")
+    texts = {a.source: a.text for a in (first, note, update)}
+
+    def chunk(i: int, source: str, start: int, end: int) -> Chunk:
+        return Chunk(i, source, source, start, end, ((start, end),), texts[source][start:end])
+
+    cut = shared.index(" Passengers") + 1
+    chunks = [chunk(0, "first.txt", 0, len(shared)),
+              chunk(1, "note.txt", 0, len(shared)), chunk(2, "note.txt", len(shared) + 1, len(texts["note.txt"])),
+              chunk(3, "update.txt", 0, cut - 1), chunk(4, "update.txt", cut, len(texts["update.txt"]))]
+    # chunk 4 spans one shared sentence and the added one: in a real chunk they are separate sentences
+    chunks[4] = Chunk(4, "update.txt", "update.txt", cut, len(texts["update.txt"]),
+                      ((cut, len(shared)), (len(shared) + 1, len(texts["update.txt"]))),
+                      texts["update.txt"][cut:])
+    rows = {s: np.asarray([c.id for c in chunks if c.source == s], dtype=np.int64) for s in texts}
+    collection = Collection({a.source: a for a in (first, note, update)}, rows,
+                            [["first.txt", "note.txt", "update.txt"]], Passages(chunks.__getitem__, texts.__getitem__),
+                            SETTINGS)
+    own = collection.own_rows()
+    assert set(own) == {"update.txt"} and own["update.txt"].tolist() == [4]  # 34 new words; the note's 9 are not
+    allowed = collection.allowed(Filter())
+    assert allowed is not None and allowed.tolist() == [0, 4]  # the first copy, and what only the update says
+    assert collection.allowed(Filter(since="2024-01-03")).tolist() == [3, 4]  # type: ignore[union-attr]
 
 
 def test_the_groups_are_kept_beside_the_index_and_recomputed_only_when_unusable(
