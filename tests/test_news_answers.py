@@ -9,6 +9,7 @@ from conftest import NEWS, assert_citation_contract
 from test_news_ingest import FURNITURE
 
 from assistant import Assistant
+from assistant.answer import Question, candidates
 from assistant.errors import FilterError
 from assistant.index.encoder import SentenceEncoder
 
@@ -154,6 +155,20 @@ def test_a_copy_is_searched_for_the_paragraph_only_it_has(tmp_path: Path, encode
     assert [c.source for c in contract.citations[0].also_in] == ["first.md"]
     detour = news.ask("Which detour are drivers heading north sent along?")
     assert detour.found and "Mill Lane" in detour.text and {c.source for c in detour.citations} == {"first.md"}
+    # the re-post's own chunk also holds shared sentences (before its added paragraph): each is quoted once
+    own = {int(r) for r in news.loaded.collection.own_rows()["repost.md"]}
+    held = [h.chunk for h in news.search("Who is barred from the crossing until further notice?", k=10)
+            if h.chunk.id in own]
+    assert held and "Cyclists and pedestrians" in held[0].text
+    barred = news.ask("Who is barred from the crossing until further notice?")
+    assert barred.found and barred.text.count("Cyclists and pedestrians are also barred") == 1
+    question = "Who is barred from the crossing until further notice?"
+    vector, tokens = news._query(question)
+    hits = news.loaded.retriever.search(vector, tokens, 5, allowed=news.loaded.collection.allowed())
+    assert {"first.md", "repost.md"} <= {h.chunk.source for h in hits if "Cyclists" in h.chunk.text}
+    rows = candidates(Question(question, tokens, vector, news.loaded.evidence), hits, news.settings.answer)
+    quoted = [news.loaded.articles[r.source].text[r.start : r.end] for r in rows]
+    assert sum("Cyclists and pedestrians" in q for q in quoted) == 1  # both copies hold it: one candidate
     hits = news.search("bridge girders cracks inspectors detour", k=10)
     added = [sentence.strip() for sentence in _UPDATE.split(". ")]
     assert any(h.chunk.source == "first.md" for h in hits)
