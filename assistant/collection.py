@@ -4,8 +4,8 @@ A question searches the chunk rows that `allowed(filter)` returns: the rows of t
 matches, with each group of copies (index/duplicates.py) reduced to one article, the earliest dated
 match, else the first by name. The others are listed as that article's `also_in` and their passages are
 not ranked beside it, so five syndicated copies of a story cannot fill the five best passages; except a
-copy's own passages (`own_rows`), the ones mostly made of sentences no other copy has: a re-post that adds
-a paragraph, or an updated story, is searched for what only it says.
+copy's own passages (`own_rows`), those holding at least `DuplicateSettings.own_words` words in sentences
+no other copy has: a re-post that adds a paragraph, or an updated story, is searched for what only it says.
 """
 
 from __future__ import annotations
@@ -201,7 +201,8 @@ class Passages:
 def _copies_name(settings: DuplicateSettings) -> str:
     """The name the groups are kept under beside the index: they depend on its signatures (fixed for one
     generation of it) and on these settings (the threshold is not part of the index identity)."""
-    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode("utf-8")).hexdigest()[:12]
+    grouping = {k: v for k, v in asdict(settings).items() if k != "own_words"}  # own_words does not group
+    digest = hashlib.sha256(json.dumps(grouping, sort_keys=True).encode("utf-8")).hexdigest()[:12]
     return f"copies-{digest}.json"
 
 
