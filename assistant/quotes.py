@@ -38,10 +38,14 @@ _LEANS_BACK = re.compile(
     rf"|the\s+(?:{_REFERENCE_NOUNS})\b(?!\s+of\b))",
     re.IGNORECASE,
 )
-# "…,” he said" / "she added": a remark attributed to someone the sentence itself does not name.
+# "…,” he said" / "she added" / "…, the ministry said" / "According to the agency, …": a remark attributed
+# to someone the sentence itself does not name.
+_SAYS = r"(?:said|says|added|told|noted|wrote|stated|explained|argued|warned|insisted|reported|announced|confirmed)"
 _ATTRIBUTED = re.compile(
-    r"\b(?:he|she|they)\s+(?:said|says|added|told|noted|wrote|stated|explained|argued|warned|insisted)\b"
-    r"|\b(?:said|says|added|told)\s+(?:he|she|they)\b",
+    rf"\b(?:he|she|they)\s+{_SAYS}\b"
+    r"|\b(?:said|says|added|told)\s+(?:he|she|they)\b"
+    rf"|\bthe\s+(?:{_REFERENCE_NOUNS})\s+{_SAYS}\b"
+    rf"|\baccording\s+to\s+(?:him|her|them|it|the\s+(?:{_REFERENCE_NOUNS})\b(?!\s+of\b))",
     re.IGNORECASE,
 )
 

@@ -18,6 +18,10 @@ Last week, it became the first country to reopen its embassy there, officials sa
 Flights between the two cities resumed in March, and trade has grown by a third since then.
 
 The harbour of Port Valen handles most of that trade, with grain and timber the largest cargoes.
+
+The Valen Weather Service issued a flood warning for the river towns on Tuesday evening.
+
+According to the agency, the Ostby river crested at 6.2 metres overnight, its highest level in forty years.
 """
 
 
@@ -29,6 +33,12 @@ The harbour of Port Valen handles most of that trade, with grain and timber the 
     ("Zamir Kabulov, his special envoy for Afghanistan, described the advance.", False),
     ("Ruritania announced on Monday that its diplomats would return.", False),
     ("The harbour of Port Valen handles most of that trade.", False),
+    ("According to the agency, the death toll rose to 40 by Sunday.", True),
+    ("The death toll rose to 40 by Sunday, the ministry said.", True),
+    ("The death toll rose to 40, according to them.", True),
+    ("According to the World Health Organization, the death toll rose to 40.", False),
+    ("The death toll rose to 40, Ruritania's health ministry said.", False),
+    ("According to the head of the agency's office in Valen, the toll rose.", False),
 ])
 def test_which_sentences_lean_on_the_one_before(sentence: str, leans: bool) -> None:
     assert leans_back(sentence) is leans
@@ -49,6 +59,16 @@ def test_a_pronoun_subject_is_quoted_with_the_sentence_that_names_it(embassy: As
     first = answer.citations[0]
     assert "Ruritania announced on Monday" in first.quote and "Last week, it became" in first.quote
     assert first.phrase == "Ruritania"
+    assert_citation_contract(answer.to_dict(), embassy)
+
+
+def test_a_remark_attributed_to_the_agency_is_quoted_with_the_sentence_that_names_it(embassy: Assistant) -> None:
+    """ "According to the agency, …" never says which agency: the sentence before does, and is quoted with it."""
+    answer = embassy.ask("How high did the Ostby river crest?")
+    assert answer.found, answer.reason
+    first = answer.citations[0]
+    assert first.quote.startswith("The Valen Weather Service issued") and "6.2 metres" in first.quote
+    assert "6.2" in (first.phrase or "")  # the number asked for (its unit is not part of the phrase yet)
     assert_citation_contract(answer.to_dict(), embassy)
 
 
