@@ -244,6 +244,22 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
 _REQUIRED = {"person": "capitalised", "place": "capitalised", "date": "date", "number": "number"}
 
 
+# A unit of measure right after a number answers with it: "6.2 metres", "40 km/h", "300 tonnes".
+_UNIT_AFTER = re.compile(
+    r"[ \u00a0](?:square |cubic )?(?:km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|cm|mm|m|miles?|"
+    r"feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|lit(?:re|er)s?|"
+    r"gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|watts?|kW|MW|GW|volts?|Hz|kHz|MHz|"
+    r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"
+
+
+def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> tuple[int, int] | None:
+    """A number phrase widened over the unit that follows it inside the quote (ending at `end`)."""
+    if kind != "number" or span is None:
+        return span
+    unit = _UNIT_AFTER.match(text, span[1], end)
+    return (span[0], unit.end()) if unit else span
+
+
 def answer_phrase(question: str, text: str, start: int, end: int,
                   weights: Mapping[str, Sequence[float]]) -> tuple[int, int] | None:
     """(start, end) of the phrase of `text[start:end]` that answers, or None: a why/how question, or no
@@ -251,7 +267,7 @@ def answer_phrase(question: str, text: str, start: int, end: int,
     kind = asked_kind(question)
     if kind is None or kind not in weights:
         return None
-    return best_span(kind, spans(question, text, start, end), weights[kind])
+    return with_unit(kind, text, best_span(kind, spans(question, text, start, end), weights[kind]), end)
 
 
 def best_span(kind: str, candidates: Sequence[Span], weights: Sequence[float]) -> tuple[int, int] | None:

@@ -50,6 +50,9 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("How much did the city spend on the bridge?", "The city spent $4.5 million on the bridge.", "$4.5 million"),
     ("Which agency will deliver the food?", "The food will be delivered by the World Food Program next month.",
      "World Food Program"),
+    ("How tall is the new tower?", "The new tower rises 330 metres above the harbour.", "330 metres"),
+    ("How fast was the train going?", "Investigators said the train was going 92 km/h when it left the rails.",
+     "92 km/h"),
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase

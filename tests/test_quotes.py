@@ -68,7 +68,7 @@ def test_a_remark_attributed_to_the_agency_is_quoted_with_the_sentence_that_name
     assert answer.found, answer.reason
     first = answer.citations[0]
     assert first.quote.startswith("The Valen Weather Service issued") and "6.2 metres" in first.quote
-    assert "6.2" in (first.phrase or "")  # the number asked for (its unit is not part of the phrase yet)
+    assert first.phrase == "6.2 metres"  # the number asked for, with its unit
     assert_citation_contract(answer.to_dict(), embassy)
 
 
