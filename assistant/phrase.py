@@ -267,7 +267,14 @@ def answer_phrase(question: str, text: str, start: int, end: int,
     kind = asked_kind(question)
     if kind is None or kind not in weights:
         return None
-    return with_unit(kind, text, best_span(kind, spans(question, text, start, end), weights[kind]), end)
+    return best_phrase(kind, text, spans(question, text, start, end), weights[kind], end)
+
+
+def best_phrase(kind: str, text: str, candidates: Sequence[Span], weights: Sequence[float], end: int
+                ) -> tuple[int, int] | None:
+    """The phrase marked among `candidates` of a quote of `text` ending at `end`: the best span, with the
+    unit after a number (what answer_phrase marks, and what tune_phrase scores)."""
+    return with_unit(kind, text, best_span(kind, candidates, weights), end)
 
 
 def best_span(kind: str, candidates: Sequence[Span], weights: Sequence[float]) -> tuple[int, int] | None:

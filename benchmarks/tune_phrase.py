@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.chunking import split_sentences
 from assistant.config import AnswerSettings
-from assistant.phrase import KINDS, asked_kind, best_span, spans, with_unit
+from assistant.phrase import KINDS, asked_kind, best_phrase, spans
 
 from .cli import BENCH
 from .data import read_jsonl
@@ -97,7 +97,7 @@ def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # ty
     """Mean official (EM, F1) of the best span; no phrase scores 0."""
     em = f1 = 0.0
     for q, text, cands, _, _ in data:
-        found = with_unit(kind, text, best_span(kind, cands, list(w)), max(c.end for c in cands))
+        found = best_phrase(kind, text, cands, list(w), max(c.end for c in cands))
         if found is not None:
             e, f = squad_scores(text[found[0] : found[1]], q["answers"])
             em, f1 = em + e, f1 + f
