@@ -49,6 +49,7 @@ from .metrics import roc_auc
 from .tune_answer import (
     Case,
     V1Tuning,
+    answerability_halves,
     answerability_sets,
     answerable_rows,
     ceiling,
@@ -228,9 +229,8 @@ def answerability(args: argparse.Namespace, settings: Settings, encoder: Any, sq
     on topic, not said) and on the seed questions (news: answerable against on-topic unanswerable; nothing is
     fitted on them)."""
     weights = np.asarray(settings.answer.weights)
-    kinds = answerability_sets(squad, args.squad, args.cache, settings, encoder, args.v2_questions)
-    train = {name: answerable_rows(d[: len(d) // 2], weights) for name, d in kinds.items()}
-    test = {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()}
+    train, test = answerability_halves(
+        answerability_sets(squad, args.squad, args.cache, settings, encoder, args.v2_questions), weights)
     claims = {split: rationales.cases(sf, load_claims(args.scifact, split, supported=False))
               for split in ("train", "test")}
     scifact = answerable_rows(sf_test + claims["test"], weights)

@@ -237,9 +237,8 @@ def main() -> None:
         print(f"  second-quote margin {margin:<4}: answers hold {acc:.3f}, mean {words:.1f} words")
 
     # Answerability, on cases whose selection scores come from weights fitted without them.
-    kinds = answerability_sets(tuning, args.squad, args.cache, settings, encoder, args.v2_questions)
-    train = {name: answerable_rows(d[: len(d) // 2], weights) for name, d in kinds.items()}
-    test = {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()}
+    train, test = answerability_halves(
+        answerability_sets(tuning, args.squad, args.cache, settings, encoder, args.v2_questions), weights)
     calibration = fit_logistic(*stack_rows(train.values()))
     experts = fit_experts(train)
     print("\nanswerability on the held-out halves, one logistic model over the three kinds (shipped):")
@@ -267,6 +266,13 @@ def answerability_sets(tuning: V1Tuning, squad: Path, cache: Path, settings: Set
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # answerable_rows: features, answerable, right
+
+
+def answerability_halves(kinds: dict[str, list[Case]], weights: np.ndarray
+                         ) -> tuple[dict[str, Rows], dict[str, Rows]]:
+    """Each kind's answerable_rows under selection `weights`, first half (fit) and second half (report)."""
+    return ({name: answerable_rows(d[: len(d) // 2], weights) for name, d in kinds.items()},
+            {name: answerable_rows(d[len(d) // 2 :], weights) for name, d in kinds.items()})
 
 
 def stack_rows(parts: Iterable[Rows]) -> tuple[np.ndarray, np.ndarray]:
