@@ -104,11 +104,17 @@ def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # ty
     return em / max(len(data), 1), f1 / max(len(data), 1)
 
 
+def overall(parts: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+    """(questions, EM, F1) over kinds scored as (questions, EM, F1) each: the means weighted by questions."""
+    n = sum(p[0] for p in parts)
+    return n, sum(p[0] * p[1] for p in parts) / n, sum(p[0] * p[2] for p in parts) / n
+
+
 def fit_kinds(data: dict[str, list], label: str) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
     """Per kind: weights fitted on the first half at the L2 best on the second, printed with the second's
     EM/F1 (given the sentence that holds the answer)."""
     weights: dict[str, np.ndarray] = {}
-    n = em_sum = f1_sum = 0.0
+    parts: list[tuple[int, float, float]] = []
     for kind in KINDS:
         rows = data.get(kind, [])
         half = len(rows) // 2
@@ -117,10 +123,10 @@ def fit_kinds(data: dict[str, list], label: str) -> dict[str, np.ndarray]:  # ty
         fits = [fit(rows[:half], l2) for l2 in (0.1, 1.0, 10.0)]
         scored = [(evaluate(kind, rows[half:], w), w) for w in fits]
         (em, f1), weights[kind] = max(scored, key=lambda s: s[0][1])
-        held = len(rows) - half
-        n, em_sum, f1_sum = n + held, em_sum + em * held, f1_sum + f1 * held
-        print(f"{label} {kind:7s} fit {half:5d} held-out {held:5d}: EM {100 * em:.1f} F1 {100 * f1:.1f}")
-    print(f"{label} all     held-out {int(n)}: EM {100 * em_sum / n:.1f} F1 {100 * f1_sum / n:.1f}"
+        parts.append((len(rows) - half, em, f1))
+        print(f"{label} {kind:7s} fit {half:5d} held-out {parts[-1][0]:5d}: EM {100 * em:.1f} F1 {100 * f1:.1f}")
+    n, em, f1 = overall(parts)
+    print(f"{label} all     held-out {n}: EM {100 * em:.1f} F1 {100 * f1:.1f}"
           " (given the sentence that holds the answer)")
     return weights
 
@@ -135,14 +141,13 @@ def main() -> None:
     data = examples(args.squad, args.questions)
     weights = fit_kinds(data, "phrase features")
     shipped = dict(AnswerSettings().phrase_weights)
-    n = em_sum = f1_sum = 0.0
+    parts = []
     for kind in KINDS:
-        rows = data.get(kind, [])
-        if kind in shipped and rows[len(rows) // 2 :]:
-            em, f1 = evaluate(kind, rows[len(rows) // 2 :], np.asarray(shipped[kind]))
-            held = len(rows) - len(rows) // 2
-            n, em_sum, f1_sum = n + held, em_sum + em * held, f1_sum + f1 * held
-    print(f"shipped weights, same held-out half: EM {100 * em_sum / n:.1f} F1 {100 * f1_sum / n:.1f}")
+        held = data.get(kind, [])[len(data.get(kind, [])) // 2 :]
+        if kind in shipped and held:
+            parts.append((len(held), *evaluate(kind, held, np.asarray(shipped[kind]))))
+    _, em, f1 = overall(parts)
+    print(f"shipped weights, same held-out half: EM {100 * em:.1f} F1 {100 * f1:.1f}")
     print("weights = {")
     for kind, w in weights.items():
         print(f'    "{kind}": (' + ", ".join(f"{v:.3f}" for v in w) + "),")
@@ -153,6 +158,7 @@ def main() -> None:
 
         encoder = SentenceEncoder(default_model_path())
         fit_kinds({kind: with_token_features(rows, encoder) for kind, rows in data.items()}, "+ token features")
+
 
 if __name__ == "__main__":
     main()
