@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import grammar
 from .answer import Question, answerable_features, candidates, choose, confidence, scores
 from .chronology import date_answer
 from .collection import Collection, copies_annotator
@@ -122,6 +123,8 @@ class Assistant:
         from .index.build import open_index
         from .index.lexical import LexicalIndex
 
+        # the answer phrase's tagger loads (about 2 s) while the index is opened, not at the first question
+        threading.Thread(target=grammar.load, name="assistant-tagger", daemon=True).start()
         annotate = copies_annotator(self.settings.duplicates)
         stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress,
                                        annotate=annotate, refresh=refresh)

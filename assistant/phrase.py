@@ -4,7 +4,8 @@ No reading model ships, so the phrase is found the way a reader skims: the quest
 thing it asks for ("who": a name; "where": a place; "when": a date; "how many": a number with its unit;
 "which newspaper": a name), every short span of the quote that could be such a thing is a candidate,
 and each candidate is scored by a linear model over a few features (its kind, how close it stands to
-the question's words found in the quote, its length). The weights are fitted per asked kind on SQuAD
+the question's words found in the quote, its length, and how it sits in the sentence's grammar: a whole
+noun phrase, a cut one, a verb inside; tags from grammar.py). The weights are fitted per asked kind on SQuAD
 tuning questions (`benchmarks/tune_phrase.py`) and live in `config.PhraseSettings`. Words the question
 already contains are never the answer, so a span holding one is not a candidate. Questions that ask
 "why" or "how" (a reason, a manner) get no phrase: the quote itself is the answer.
@@ -17,14 +18,24 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from .grammar import Tag, tag
 from .index.lexical import STOP_WORDS, tokenize
 from .types import Citation
 
+# Penn tags folded into a few groups, for the span's edges and its neighbours ("by | Maria Lopez |,").
+_POS_GROUPS = ("noun", "proper", "verb", "adjective", "adverb", "determiner", "preposition", "by", "number",
+               "conjunction", "punctuation", "edge", "other")
 KINDS = ("person", "place", "date", "number", "thing", "other")
 PHRASE_FEATURES = (
     "capitalised", "number", "date", "head_after", "log_tokens", "near", "between", "after_matched",
     "before_matched", "stop_share", "lone_initial", "parenthesis", "sentence_share", "cuts_name",
     "asked_share", "near_mean", "plural_list",
+    # from the sentence's part-of-speech tags and chunks (grammar.tag)
+    "np_whole", "np_inside", "cuts_chunk", "has_verb", "in_prep_phrase", "ends_noun", "np_tail", "modifiers_only",
+    "after_preposition", "before_break", "has_conjunction", "has_proper_noun", "log_chunks",
+    "chunk_before_matched", "chunk_after_matched", "verb_before_matched", "verb_after_matched",
+    # the coarse part of speech of the span's first and last word and of the words either side of it
+    *(f"{where}_{group}" for where in ("first", "last", "before", "after") for group in _POS_GROUPS),
 )
 MAX_TOKENS = 7  # SQuAD v1.1 accepted answers average 3.2 words; 7 tokens also holds "Iran, Turkey and China"
 
@@ -176,6 +187,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     toks = _tokens(text, start, end)
     matched = [i for i, t in enumerate(toks) if t.stem and t.stem in asked]
     n = len(toks)
+    words = [t.text for t in toks]
+    grammar = _Grammar(words, tag(words), matched)
     out: list[Span] = []
     for i in range(n):
         for j in range(i + 1, min(i + MAX_TOKENS, n) + 1):
@@ -195,8 +208,87 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
                 # Program" for "Which food agency?")
             if _cuts(toks, i, j):
                 continue
-            out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)))
+            out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
+                            + grammar.features(i, j)))
     return out
+
+
+_BREAKS = frozenset({",", ".", ":", "CC", ")"})
+
+
+class _Grammar:
+    """The grammar features of spans of one quote, from its words' tags (grammar.tag)."""
+
+    def __init__(self, words: list[str], tags: list[Tag], matched: Sequence[int]) -> None:
+        self.words, self.tags, self.matched = words, tags, frozenset(matched)
+        # where each word's chunk begins and ends (the word itself when it is in none)
+        self.first = list(range(len(tags)))
+        self.last = list(range(len(tags)))
+        for k in range(1, len(tags)):
+            if tags[k].chunk >= 0 and tags[k].chunk == tags[k - 1].chunk:
+                self.first[k] = self.first[k - 1]
+        for k in range(len(tags) - 2, -1, -1):
+            if tags[k].chunk >= 0 and tags[k].chunk == tags[k + 1].chunk:
+                self.last[k] = self.last[k + 1]
+
+    def features(self, i: int, j: int) -> tuple[float, ...]:
+        """The grammar columns of PHRASE_FEATURES for the span of words [i, j)."""
+        tags, n = self.tags, len(self.tags)
+        span = tags[i:j]
+        chunks = {t.chunk for t in span}
+        noun_phrase = len(chunks) == 1 and span[0].chunk >= 0 and span[0].kind == "NP"
+        first, last = self.first[i], self.last[j - 1]
+        cut = first < i or last > j - 1
+        return (
+            float(noun_phrase and not cut),
+            float(noun_phrase),
+            float(cut),
+            float(any(t.pos.startswith("VB") for t in span)),
+            float(noun_phrase and span[0].in_pnp),
+            float(span[-1].pos.startswith("NN") or span[-1].pos == "CD"),
+            # "the [first quarterback]": a noun phrase without its determiner and modifiers
+            float(noun_phrase and last == j - 1 and first < i
+                  and all(tags[k].pos in {"DT", "PRP$", "JJ", "CD"} for k in range(first, i))),
+            float(all(t.pos.startswith(("JJ", "RB")) for t in span)),
+            float(first > 0 and tags[first - 1].pos in {"IN", "TO"}),
+            float(last + 1 >= n or tags[last + 1].pos in _BREAKS),
+            float(any(t.pos == "CC" for t in span)),
+            float(any(t.pos.startswith("NNP") for t in span)),
+            math.log(len(chunks)),
+            float(first > 0 and self._chunk_matched(first - 1)),
+            float(last + 1 < n and self._chunk_matched(last + 1)),
+            float(first > 0 and self._verb_matched(first - 1, -1)),
+            float(last + 1 < n and self._verb_matched(last + 1, 1)),
+            *self._group(i), *self._group(j - 1), *self._group(i - 1), *self._group(j),
+        )
+
+    def _chunk_matched(self, k: int) -> bool:
+        """Does the chunk of word k (the word alone outside chunks) hold a question word?"""
+        return any(m in self.matched for m in range(self.first[k], self.last[k] + 1))
+
+    def _verb_matched(self, k: int, step: int) -> bool:
+        """Walking from word k away from the span (step -1 left, +1 right) over at most one chunk or
+        preposition, is the first verb chunk met one holding a question word ("was founded by | X")?"""
+        seen = 0
+        while 0 <= k < len(self.tags) and seen < 3:
+            if self.tags[k].kind == "VP":
+                return self._chunk_matched(k)
+            k = (self.first[k] if step < 0 else self.last[k]) + step
+            seen += 1
+        return False
+
+    def _group(self, k: int) -> tuple[float, ...]:
+        """One-hot over _POS_GROUPS for word k ("edge" past either end of the quote)."""
+        if k < 0 or k >= len(self.tags):
+            group = "edge"
+        else:
+            pos, word = self.tags[k].pos, self.words[k].lower()
+            group = ("by" if word == "by" else "proper" if pos.startswith("NNP") else "noun" if pos.startswith("NN")
+                     else "verb" if pos.startswith(("VB", "MD")) else "adjective" if pos.startswith("JJ")
+                     else "adverb" if pos.startswith("RB") else "determiner" if pos in {"DT", "PRP$", "PDT", "WDT"}
+                     else "preposition" if pos in {"IN", "TO"} else "number" if pos == "CD"
+                     else "conjunction" if pos == "CC" else "punctuation" if not word[:1].isalnum() else "other")
+        return tuple(float(group == g) for g in _POS_GROUPS)
 
 
 def _opens_sentence(toks: list[_Token], i: int) -> bool:
@@ -256,8 +348,10 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
     """A number phrase widened over the unit that follows it inside the quote (ending at `end`)."""
     if kind != "number" or span is None:
         return span
-    unit = _UNIT_AFTER.match(text, span[1], end)
-    return (span[0], unit.end()) if unit else span
+    # from the span's last number: the span may already hold part of the unit ("92 km" of "92 km/h")
+    numbers = [m.end() for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
+    unit = _UNIT_AFTER.match(text, numbers[-1], end) if numbers else None
+    return (span[0], unit.end()) if unit and unit.end() > span[1] else span
 
 
 def answer_phrase(question: str, text: str, start: int, end: int,

@@ -12,6 +12,7 @@ from conftest import SEEDS, assert_citation_contract
 from assistant import Assistant
 from assistant.config import AnswerSettings
 from assistant.fronts import cli
+from assistant.grammar import tag
 from assistant.index.encoder import SentenceEncoder
 from assistant.phrase import answer_phrase, asked_kind
 
@@ -56,6 +57,35 @@ def _phrase(question: str, sentence: str) -> str | None:
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase
+
+
+# Each of these was missed before the grammar features (phrase._Grammar): "3 March" without its year, "Porto"
+# for the instrument, "Adige" for the capital, the first of two demands only.
+@pytest.mark.parametrize(("question", "sentence", "phrase"), [
+    ("When did the museum reopen?", "After four years of repairs, the museum reopened on 3 March 2021 to large crowds.",
+     "3 March 2021"),
+    ("What instrument did she play?", "As a child in Porto she played the cello, and later she taught music.", "cello"),
+    ("What is the capital of the province?", "Trento, the capital of the province, lies on the Adige river.",
+     "Trento"),
+    ("What did the farmers demand?",
+     "Hundreds of farmers blocked the road, demanding lower fuel prices and fair contracts.",
+     "lower fuel prices and fair contracts"),
+])
+def test_the_phrase_is_a_whole_phrase_where_the_grammar_puts_the_answer(question: str, sentence: str,
+                                                                        phrase: str) -> None:
+    assert _phrase(question, sentence) == phrase
+
+
+def test_the_tagger_gives_one_tag_per_word_with_its_noun_phrase() -> None:
+    words = "The bakery was founded in 1998 by Maria Lopez , a former teacher .".split()
+    tags = tag(words)
+    assert len(tags) == len(words)
+    maria, lopez = tags[words.index("Maria")], tags[words.index("Lopez")]
+    assert (maria.pos, lopez.pos) == ("NNP", "NNP")
+    assert maria.kind == "NP" and maria.chunk == lopez.chunk >= 0 and maria.in_pnp  # "by | Maria Lopez"
+    assert tags[words.index("founded")].pos.startswith("VB")
+    assert tags[words.index(",")].chunk == -1
+    assert tag([]) == []
 
 
 def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
