@@ -27,7 +27,7 @@ _POS_GROUPS = ("noun", "proper", "verb", "adjective", "adverb", "determiner", "p
                "conjunction", "punctuation", "edge", "other")
 KINDS = ("person", "place", "date", "number", "thing", "other")
 PHRASE_FEATURES = (
-    "capitalised", "number", "date", "head_after", "log_tokens", "near", "between", "after_matched",
+    "capitalised", "number", "date", "head_after", "head_before", "log_tokens", "near", "between", "after_matched",
     "before_matched", "stop_share", "lone_initial", "parenthesis", "sentence_share", "cuts_name",
     "asked_share", "near_mean", "plural_list",
     # from the sentence's part-of-speech tags and chunks (grammar.tag)
@@ -97,13 +97,26 @@ def asked_kind(question: str) -> str | None:
 
 
 def asked_head(question: str) -> str | None:
-    """The noun a "which X" / "what X" / "how many X" question names (stemmed), else None."""
+    """The noun a "which X" / "what X" / "how many X" question names, or the role a "who is the X"
+    question asks about ("Who is the Taliban spokesman who…": spokesman), stemmed; else None."""
     match = re.search(r"\b(?:what|which|how many|how much) (?:kind of |type of |sort of )?([a-z]+)", question,
                       re.IGNORECASE)
-    if not match or match.group(1).lower() in STOP_WORDS:
+    if match and match.group(1).lower() not in STOP_WORDS:
+        stems = tokenize(match.group(1))
+        return stems[0] if stems else None
+    role = _WHO_THE.match(question)
+    if role is None:
         return None
-    stems = tokenize(match.group(1))
+    # the last common noun of the noun phrase after "who is": "the [Afghan foreign minister]"
+    words = _TOKEN.findall(question, role.end())
+    tags = tag(words)
+    nouns = [k for k, t in enumerate(tags) if t.chunk == tags[0].chunk >= 0 and t.pos in {"NN", "NNS"}] \
+        if tags else []
+    stems = tokenize(words[nouns[-1]]) if nouns else []
     return stems[0] if stems else None
+
+
+_WHO_THE = re.compile(r"\s*who (?:is|was|are|were|will be|has been) (?=the |an? )", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -314,6 +327,7 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
         float(any(_is_number(w) for w in words)),
         float(any(_is_date(w) for w in words)),
         float(head is not None and (span[-1].stem == head or (j < len(toks) and toks[j].stem == head))),
+        float(head is not None and i > 0 and toks[i - 1].stem == head),  # "spokesman | Zabihullah Mujahid"
         math.log(len(span)),
         1.0 / (1.0 + distance),
         float(bool(before) and bool(after)),
