@@ -14,7 +14,8 @@ from assistant.config import AnswerSettings
 from assistant.fronts import cli
 from assistant.grammar import tag
 from assistant.index.encoder import SentenceEncoder
-from assistant.phrase import answer_phrase, asked_kind
+from assistant.index.lexical import tokenize
+from assistant.phrase import answer_phrase, asked_head, asked_kind
 
 WEIGHTS = dict(AnswerSettings().phrase_weights)
 
@@ -74,6 +75,18 @@ def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, senten
 def test_the_phrase_is_a_whole_phrase_where_the_grammar_puts_the_answer(question: str, sentence: str,
                                                                         phrase: str) -> None:
     assert _phrase(question, sentence) == phrase
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    ("Which newspaper reported it?", "newspaper"),
+    ("How many workers lost their jobs?", "workers"),
+    ("Who is the Taliban spokesman who repeated the preconditions?", "spokesman"),  # the role asked about
+    ("Who was the head coach of the Broncos?", "coach"),
+    ("Who is Arkady Dubnov?", None),  # a name, not a role
+    ("Who founded the company?", None),
+])
+def test_the_noun_a_question_names_as_its_answer_s_head(question: str, head: str | None) -> None:
+    assert asked_head(question) == (tokenize(head)[0] if head else None)
 
 
 def test_the_tagger_gives_one_tag_per_word_with_its_noun_phrase() -> None:
