@@ -368,10 +368,100 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
     return (span[0], unit.end()) if unit and unit.end() > span[1] else span
 
 
+# "Who is Arkady Dubnov?": a question naming a person asks what the person is, not for a name ("Who was
+# Guy's rival?" names no one: a possessive is not a name here).
+_WHO_NAME = re.compile(r"\s*(?i:who (?:is|was|are|were))\s+(?P<name>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,4})\s*\??\s*$")
+_CLOSES = frozenset({",", ".", ";", ":", ")", "(", "—", "–", "”", "“", "\"", "?", "!"})
+_ARTICLES = frozenset({"a", "an", "the"})
+_COPULA = frozenset({"is", "was", "are", "were"})
+# "Dubnov, said …", "Mir, speaking at …": a verb after the comma opens no apposition ("associate" may be
+# tagged VBP, so the base and present forms are not among these)
+_NOT_A_DESCRIPTION = frozenset({"VBD", "VBZ", "VBG", "VBN", "MD", "PRP", "CC", "IN", "TO"})
+_MAX_DESCRIPTION = 20  # tokens
+
+
+def described_name(question: str) -> list[str] | None:
+    """The words of the name a "Who is <Name>?" question asks about, else None."""
+    match = _WHO_NAME.match(question)
+    return match.group("name").split() if match else None
+
+
+def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the quote says what the named person is, else None. In order: the apposition after the name
+    ("Arkady Dubnov, a Russian political scientist, said"; "Philip I, Landgrave of Hesse, convoked"), the
+    predicate ("Warsz was a nobleman who …"), the apposition before it ("the editor of the magazine,
+    Thomas Martin, arranged"), the title before it in its noun phrase ("Russian political scientist Arkady
+    Dubnov"); each without its article."""
+    toks = _tokens(text, start, end)
+    words = [t.text for t in toks]
+    lowered = [w.lower() for w in words]
+    last, size = name[-1].lower(), len(name)
+    ends = [k for k, w in enumerate(lowered) if w == last]
+    if not ends:
+        return None
+    tags = tag(words)
+    n = len(toks)
+
+    def phrase(a: int, forward: bool) -> tuple[int, int] | None:
+        """The noun phrase from word a up to a closing mark (forward) or from one back to a (not forward)."""
+        article = bool(a < n and lowered[a] in _ARTICLES)
+        if forward:
+            a += article
+            b = a
+            # to a closing mark, or to a relative clause after the noun ("a nobleman | who owned …")
+            while b < n and words[b] not in _CLOSES and b - a < _MAX_DESCRIPTION \
+                    and not (b > a and tags[b].pos in {"WP", "WDT"}):
+                b += 1
+            if b == a or (b < n and words[b] not in _CLOSES and tags[b].pos not in {"WP", "WDT"}) \
+                    or tags[a].pos in _NOT_A_DESCRIPTION:
+                return None
+            nouns = [t.pos for t in tags[a:b] if t.pos.startswith("NN")]
+            ok = article or any(p in {"NN", "NNS"} for p in nouns) or (b < n and words[b] == "," and nouns)
+            return (toks[a].start, toks[b - 1].end) if ok else None
+        b = a  # backward: words (b, a] after the previous closing mark or the quote's start
+        while b > 0 and words[b - 1] not in _CLOSES and a - b < _MAX_DESCRIPTION:
+            b -= 1
+        if b > 0 and words[b - 1] not in _CLOSES:
+            return None
+        b += lowered[b] in _ARTICLES
+        if b > a:
+            return None
+        ok = any(t.pos in {"NN", "NNS"} for t in tags[b : a + 1]) and tags[b].pos not in _NOT_A_DESCRIPTION
+        return (toks[b].start, toks[a].end) if ok else None
+
+    for k in ends:
+        if k + 2 < n and words[k + 1] == ",":
+            found = phrase(k + 2, True)
+            if found:
+                return found
+    for k in ends:
+        if k + 2 < n and lowered[k + 1] in _COPULA and lowered[k + 2] in _ARTICLES:
+            found = phrase(k + 2, True)  # "Warsz was a 12th/13th-century nobleman who owned …"
+            if found:
+                return found
+    for k in ends:
+        first = k - size + 1 if k >= size - 1 and lowered[k - size + 1 : k + 1] == [w.lower() for w in name] else k
+        if first >= 2 and words[first - 1] == ",":
+            found = phrase(first - 2, False)
+            if found:
+                return found
+        chunk, a = tags[first].chunk, first  # the title: the nouns before the name inside its noun phrase
+        while chunk >= 0 and a > 0 and tags[a - 1].chunk == chunk:
+            a -= 1
+        while a < first and lowered[a] in _ARTICLES | {"'s", "’s"}:
+            a += 1
+        if a < first and any(t.pos in {"NN", "NNS"} for t in tags[a:first]):  # a role, not a place
+            return toks[a].start, toks[first - 1].end
+    return None
+
+
 def answer_phrase(question: str, text: str, start: int, end: int,
                   weights: Mapping[str, Sequence[float]]) -> tuple[int, int] | None:
     """(start, end) of the phrase of `text[start:end]` that answers, or None: a why/how question, or no
-    span of the asked kind in the quote."""
+    span of the asked kind in the quote ("Who is <Name>?" asks for a description: `description`)."""
+    name = described_name(question)
+    if name is not None:
+        return description(name, text, start, end)
     kind = asked_kind(question)
     if kind is None or kind not in weights:
         return None

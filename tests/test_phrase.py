@@ -77,6 +77,26 @@ def test_the_phrase_is_a_whole_phrase_where_the_grammar_puts_the_answer(question
     assert _phrase(question, sentence) == phrase
 
 
+@pytest.mark.parametrize(("question", "sentence", "phrase"), [
+    ("Who is Maria Lopez?", "The bakery was founded in 1998 by Maria Lopez, a former teacher.", "former teacher"),
+    ("Who was Otto II?", "In 1310 Otto II, Count of Lindau, signed the charter.", "Count of Lindau"),  # no article
+    ("Who was Kasimir?", "Kasimir was a 14th-century merchant who built the first bridge.", "14th-century merchant"),
+    ("Who is Nora Vik?", "In May, the head of the harbour authority, Nora Vik, closed the pier.",
+     "head of the harbour authority"),
+    ("Who is Anna Berg?", "The bridge was designed by the Swedish engineer Anna Berg and opened in 2004.",
+     "Swedish engineer"),
+    ("Who is Anna Berg?", "The bridge was designed by Anna Berg and opened in 2004.", None),  # it never says
+    ("Who is Lars Eng?", "Lars Eng, said the mayor, would lead the inquiry.", None),  # a verb, not an apposition
+])
+def test_who_is_a_name_asks_what_the_person_is(question: str, sentence: str, phrase: str | None) -> None:
+    assert _phrase(question, sentence) == phrase
+
+
+def test_who_is_a_name_in_a_seed_answer(assistant: Assistant) -> None:
+    answer = assistant.ask("Who is Arkady Dubnov?")
+    assert answer.found and answer.citations[0].phrase == "Russian political scientist and expert on Central Asia"
+
+
 @pytest.mark.parametrize(("question", "head"), [
     ("Which newspaper reported it?", "newspaper"),
     ("How many workers lost their jobs?", "workers"),
