@@ -6,7 +6,7 @@ thing it asks for ("who": a name; "where": a place; "when": a date; "how many": 
 and each candidate is scored by a linear model over a few features (its kind, how close it stands to
 the question's words found in the quote, its length, and how it sits in the sentence's grammar: a whole
 noun phrase, a cut one, a verb inside; tags from grammar.py). The weights are fitted per asked kind on SQuAD
-tuning questions (`benchmarks/tune_phrase.py`) and live in `config.PhraseSettings`. Words the question
+tuning questions (`benchmarks/tune_phrase.py`) and live in `config.AnswerSettings.phrase_weights`. Words the question
 already contains are never the answer, so a span holding one is not a candidate. Questions that ask
 "why" or "how" (a reason, a manner) get no phrase: the quote itself is the answer.
 """
@@ -107,15 +107,22 @@ def asked_head(question: str) -> str | None:
     role = _WHO_THE.match(question)
     if role is None:
         return None
-    # the last common noun of the noun phrase after "who is": "the [Afghan foreign minister]"
-    words = _TOKEN.findall(question, role.end())
+    # the last common noun of the noun phrase after "who is": "the Afghan foreign [minister]", "the head
+    # [coach] of …", read up to the first word that cannot be inside it (a preposition, a verb, "who")
+    words = _TOKEN.findall(question)
     tags = tag(words)
-    nouns = [k for k, t in enumerate(tags) if t.chunk == tags[0].chunk >= 0 and t.pos in {"NN", "NNS"}] \
-        if tags else []
+    k = len(_TOKEN.findall(question, 0, role.end()))
+    nouns = []
+    while k < len(words) and tags[k].pos in _IN_NOUN_PHRASE:
+        if tags[k].pos in {"NN", "NNS"}:
+            nouns.append(k)
+        k += 1
     stems = tokenize(words[nouns[-1]]) if nouns else []
     return stems[0] if stems else None
 
 
+_IN_NOUN_PHRASE = frozenset({"DT", "PDT", "PRP$", "POS", "CD", "JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS",
+                             "VBG", "VBN", "HYPH", "RB"})
 _WHO_THE = re.compile(r"\s*who (?:is|was|are|were|will be|has been) (?=the |an? )", re.IGNORECASE)
 
 

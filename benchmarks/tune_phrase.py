@@ -1,4 +1,4 @@
-"""Fit the answer-phrase weights (config.PhraseSettings) on SQuAD v1.1 tuning questions, per asked kind.
+"""Fit the answer-phrase weights (config.AnswerSettings.phrase_weights) on SQuAD v1.1 tuning questions, per asked kind.
 
 Each tuning question's gold paragraph is cut into sentences (the index's own splitter); the sentence
 holding the first accepted answer is the quote. Every candidate span of it (phrase.spans) is labelled by
