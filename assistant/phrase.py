@@ -65,7 +65,10 @@ _REASON = re.compile(r"^(why|how (?!many|much|long|far|old|large|big|tall|high|o
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
     r"|\b(what|which) (percentage|percent|proportion|number|amount|size|population|price|cost|"
-    r"speed|distance|temperature|rate|share|age|length|height|weight)\b", re.IGNORECASE)
+    r"speed|distance|temperature|rate|share|age|length|height|weight)\b"
+    r"|\b(what|which) (is|was|are|were|will be) the (percentage|percent|proportion|number|amount|size|population|"
+    r"price|cost|speed|distance|temperature|rate|share|age|length|height|weight|total|value|sum)\b",
+    re.IGNORECASE)
 _DATE_Q = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
                      r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
                      re.IGNORECASE)

@@ -30,6 +30,7 @@ WEIGHTS = dict(AnswerSettings().phrase_weights)
     ("In what year did Russia host the delegation?", "date"),
     ("How many workers lost their jobs?", "number"),
     ("How much did the city spend?", "number"),
+    ("What is the population of the province?", "number"),
     ("Which fruit grows there?", "thing"),
     ("What did the minister promise?", "other"),
     ("Why did the talks fail?", None),
