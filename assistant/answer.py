@@ -26,6 +26,7 @@ import numpy as np
 from .config import AnswerSettings
 from .evidence import Evidence
 from .index.lexical import tokenize
+from .phrase import phrase_evidence
 from .types import Article, Citation, Hit
 
 # Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's
@@ -46,6 +47,11 @@ ANSWERABLE_FEATURES = (
     "max_cos_sentence", "max_bigrams", "negation_dropped", "number_missing",
 )
 MAX_LEAD = 5.0  # a lone candidate counts as leading by this much
+
+# Re-ranking: the best few sentences by selection are read again for the answer phrase (phrase.py). A
+# sentence that offers a confident phrase of the asked kind is more likely the answer; one with none of the
+# kind (no number for "how many") less so. Features of every candidate, zero outside the best few.
+RERANK_FEATURES = ("selection", "phrase_best", "phrase_none", "in_top")
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
@@ -103,6 +109,7 @@ class Question:
     """The question's parts that every candidate is compared with, and a cache of per-sentence scores."""
 
     def __init__(self, text: str, tokens: list[str], vector: np.ndarray, evidence: Evidence) -> None:
+        self.text = text
         self.kind = question_type(text)
         self.terms = set(tokens)
         self.ordered = list(dict.fromkeys(tokens))
@@ -191,6 +198,27 @@ def scores(rows: Sequence[Candidate], weights: Sequence[float]) -> np.ndarray:
     if not rows:
         return np.zeros(0)
     return np.asarray([c.features for c in rows], dtype=np.float64) @ np.asarray(weights, dtype=np.float64)
+
+
+def rerank_features(q: Question, rows: Sequence[Candidate], selection: np.ndarray, top: int,
+                    phrase_weights: Mapping[str, Sequence[float]]) -> np.ndarray:
+    """RERANK_FEATURES of every candidate (rows in `rows` order); the phrase is read for the `top` best."""
+    x = np.zeros((len(rows), len(RERANK_FEATURES)))
+    x[:, 0] = selection
+    for i in np.argsort(-selection, kind="stable")[:top]:
+        c = rows[int(i)]
+        best, none = phrase_evidence(q.text, q.evidence.text(c.source), c.start, c.end, phrase_weights)
+        x[i, 1:] = (best, none, 1.0)
+    return x
+
+
+def rerank(q: Question, rows: Sequence[Candidate], selection: np.ndarray, settings: AnswerSettings) -> np.ndarray:
+    """The selection scores after the second look (RERANK_FEATURES, `settings.rerank_weights`, fitted by
+    `python -m benchmarks.tune_answer` on the same tuning halves as selection)."""
+    if settings.rerank_top <= 0 or not len(rows):
+        return selection
+    x = rerank_features(q, rows, selection, settings.rerank_top, dict(settings.phrase_weights))
+    return np.asarray(x @ np.asarray(settings.rerank_weights, dtype=np.float64))
 
 
 def answerable_features(

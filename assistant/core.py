@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import grammar
-from .answer import Question, answerable_features, candidates, choose, confidence, scores
+from .answer import Question, answerable_features, candidates, choose, confidence, rerank, scores
 from .chronology import date_answer
 from .collection import Collection, copies_annotator
 from .config import DEFAULT_CORPUS, Settings, default_index
@@ -223,6 +223,7 @@ class Assistant:
         if sure < s.abstain_below:
             reason = why_not(query, hits[: s.read_chunks], loaded.evidence, sure, s.abstain_below)
             return Answer(question, False, "", (), round(sure, 4), reason)
+        selection = rerank(q, rows, selection, s)  # after the confidence: it is read from the first look
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
                                             selection, loaded.articles, self.settings.news.conflict_margin)
         citations = self_contained(citations, q.terms, loaded.evidence, loaded.articles, s.self_contained_max_words)

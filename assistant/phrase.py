@@ -487,16 +487,34 @@ def best_phrase(kind: str, text: str, candidates: Sequence[Span], weights: Seque
 
 def best_span(kind: str, candidates: Sequence[Span], weights: Sequence[float]) -> tuple[int, int] | None:
     """The highest-scored candidate (linear in PHRASE_FEATURES) of the kind required, if any."""
+    found = _best(kind, candidates, weights)
+    return (found[1].start, found[1].end) if found else None
+
+
+def _best(kind: str, candidates: Sequence[Span], weights: Sequence[float]) -> tuple[float, Span] | None:
+    """(score, span) of the highest-scored candidate of the kind required (the first on a tie), if any."""
     required = _REQUIRED.get(kind)
     column = PHRASE_FEATURES.index(required) if required else None
-    best, where = -math.inf, None
+    best: tuple[float, Span] | None = None
     for span in candidates:
         if column is not None and not span.features[column]:
             continue
         score = sum(a * b for a, b in zip(span.features, weights, strict=True))
-        if score > best:
-            best, where = score, (span.start, span.end)
-    return where
+        if best is None or score > best[0]:
+            best = (score, span)
+    return best
+
+
+def phrase_evidence(question: str, text: str, start: int, end: int,
+                    weights: Mapping[str, Sequence[float]]) -> tuple[float, float]:
+    """How well `text[start:end]` offers an answer phrase, as evidence that the sentence answers (see
+    answer.rerank): (the best candidate's score, 0.0) or, when the asked kind has no candidate in it,
+    (0.0, 1.0); (0.0, 0.0) for a question that asks for no phrase ("why", "how")."""
+    kind = asked_kind(question)
+    if kind is None or kind not in weights:
+        return 0.0, 0.0
+    found = _best(kind, spans(question, text, start, end), weights[kind])
+    return (found[0], 0.0) if found else (0.0, 1.0)
 
 
 def with_phrases(question: str, citations: Sequence[Citation], texts: Mapping[str, str],

@@ -1,4 +1,5 @@
-"""Fit answer selection and answerability (config.AnswerSettings.weights, calibration) on SQuAD tuning slices.
+"""Fit answer selection, re-ranking and answerability (config.AnswerSettings.weights, rerank_weights, calibration)
+on SQuAD tuning slices.
 
 Everything is fitted on tuning slices that never overlap the report samples (benchmarks.squad):
 
@@ -15,7 +16,10 @@ Everything is fitted on tuning slices that never overlap the report samples (ben
    One logistic model over the mixture is shipped (config.AnswerSettings.calibration). Reported beside it,
    not shipped: two experts, `covered` fitted on the first two kinds and `stated` on the third, whose
    smaller log-odds is calibrated on all three (`Experts`; docs/answers.md says why it is not shipped).
-3. The abstention threshold is reported, not chosen here: each row shows what answering above it
+3. Re-ranking: the best few sentences by selection read again for their answer phrase (answer.rerank;
+   config.AnswerSettings.rerank_weights), a conditional logit over answer.RERANK_FEATURES fitted on the
+   same first half on top of the selection weights, reported on the second.
+4. The abstention threshold is reported, not chosen here: each row shows what answering above it
    keeps and catches on the held-out halves.
 
     python -m benchmarks.tune_answer [--squad ../shared/bench/squad] [--cache benchmarks/.cache]
@@ -37,11 +41,13 @@ from assistant import Assistant, Settings
 from assistant.answer import (
     ANSWERABLE_FEATURES,
     FEATURES,
+    RERANK_FEATURES,
     Candidate,
     Question,
     answerable_features,
     candidates,
     logistic,
+    rerank_features,
 )
 from assistant.core import clean_question
 from assistant.types import Hit
@@ -135,22 +141,60 @@ def conditional_logit(groups: list[tuple[np.ndarray, np.ndarray]], dims: int, l2
 
 def top1_holds(data: list[Case], w: np.ndarray) -> float:
     """Share of questions whose best-scored candidate holds an answer."""
-    return float(np.mean([c.labels[int(np.argmax(c.x @ w))] if len(c.rows) else 0.0 for c in data]))
+    return top1_of(data, [c.x @ w for c in data])
+
+
+def top1_of(data: list[Case], scores: list[np.ndarray]) -> float:
+    """Share of questions whose best candidate by `scores` (one array per case) holds an answer."""
+    return float(np.mean([c.labels[int(np.argmax(z))] if len(c.rows) else 0.0 for c, z in zip(data, scores,
+                                                                                               strict=True)]))
 
 
 def answer_stats(data: list[Case], w: np.ndarray, margin: float, max_quotes: int = 2) -> tuple[float, float]:
     """(share of questions whose quotes hold an answer, mean words), second quotes within `margin` (as choose())."""
+    return answer_stats_of(data, [c.x @ w for c in data], margin, max_quotes)
+
+
+def answer_stats_of(data: list[Case], scores: list[np.ndarray], margin: float, max_quotes: int = 2
+                    ) -> tuple[float, float]:
+    """answer_stats with the candidates scored by `scores` (one array per case)."""
     held, words = 0.0, []
-    for c in data:
+    for c, z in zip(data, scores, strict=True):
         if not len(c.rows):
             words.append(0)
             continue
-        z = c.x @ w
         order = list(np.argsort(-z, kind="stable"))
         chosen = [i for i in order[:max_quotes] if z[i] >= z[order[0]] - margin]
         held += float(max(c.labels[i] for i in chosen) > 0)
         words.append(sum(c.words[i] for i in chosen))
     return held / len(data), float(np.mean(words))
+
+
+def rerank_rows(data: list[Case], weights: np.ndarray, settings: Settings) -> list[np.ndarray]:
+    """answer.RERANK_FEATURES of each case's candidates, on top of selection `weights`."""
+    top, phrase = settings.answer.rerank_top, dict(settings.answer.phrase_weights)
+    return [rerank_features(c.question, c.rows, c.x @ weights, top, phrase) if len(c.rows)
+            else np.zeros((0, len(RERANK_FEATURES))) for c in data]
+
+
+def fit_rerank(fit: list[Case], held: list[Case], weights: np.ndarray, settings: Settings,
+               margin: float) -> np.ndarray:
+    """The re-ranking weights (a conditional logit over RERANK_FEATURES) fitted on `fit` at the L2 best on
+    `held`, printed with what the answer holds on `held` beside the first look alone."""
+    xf, xh = rerank_rows(fit, weights, settings), rerank_rows(held, weights, settings)
+    best, chosen = -1.0, np.zeros(len(RERANK_FEATURES))
+    for l2 in (0.01, 0.1, 1.0):
+        w = conditional_logit([(x, c.labels) for c, x in zip(fit, xf, strict=True) if len(c.labels)],
+                              len(RERANK_FEATURES), l2)
+        z = [x @ w for x in xh]
+        acc, (holds, words) = top1_of(held, z), answer_stats_of(held, z, margin)
+        print(f"  l2={l2:<5} held-out top-1 {acc:.3f}; answers hold {holds:.3f}, mean {words:.1f} words")
+        if acc > best:
+            best, chosen = acc, w
+    holds, words = answer_stats(held, weights, margin)
+    print(f"  first look alone: top-1 {top1_holds(held, weights):.3f}; answers hold {holds:.3f}, mean {words:.1f}"
+          " words")
+    return chosen
 
 
 def answerable_rows(data: list[Case], w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -235,6 +279,8 @@ def main() -> None:
     for margin in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
         acc, words = answer_stats(held, weights, margin)
         print(f"  second-quote margin {margin:<4}: answers hold {acc:.3f}, mean {words:.1f} words")
+    print(f"re-ranking the best {settings.answer.rerank_top} by their answer phrase (answer.rerank):")
+    rerank_weights = fit_rerank(fit, held, weights, settings, settings.answer.second_quote_margin)
 
     # Answerability, on cases whose selection scores come from weights fitted without them.
     train, test = answerability_halves(
@@ -247,6 +293,7 @@ def main() -> None:
     report_answerability({name: experts.confidence(f) for name, (f, _, _) in test.items()}, test, thresholds=True)
     print("\nweights=(" + ", ".join(f"{v:.3f}" for v in weights) + ")")
     print("calibration=(" + ", ".join(f"{v:.3f}" for v in calibration) + ")")
+    print("rerank_weights=(" + ", ".join(f"{v:.3f}" for v in rerank_weights) + ")")
     for name, v in zip(FEATURES, weights, strict=True):
         print(f"  {name:18s} {v:+.3f}")
     print(f"  {'':18s} {'shipped':>8s} {'covered':>8s} {'stated':>8s}")
