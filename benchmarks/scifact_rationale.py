@@ -14,8 +14,9 @@ SQuAD v1.1 is split as tune_answer splits it (first half of `tuning_slice(questi
 reports).
 
 The first table gives top-1 (the best-scored candidate is a rationale sentence / holds an accepted answer) on
-both held-out sets for the shipped weights and for weights fitted on SQuAD only, SciFact only, and both
-(each source weighted equally), at a few L2 penalties.
+both held-out sets for the shipped weights (alone and with the shipped re-ranking by the answer phrase,
+answer.rerank) and for weights fitted on SQuAD only, SciFact only, and both (each source weighted equally),
+at a few L2 penalties.
 
 The second checks answerability off Wikipedia: the shipped model (fitted on SQuAD tuning halves) and two
 alternatives, the two experts (tune_answer.Experts, on the same halves) and one logistic fitted on those
@@ -57,8 +58,10 @@ from .tune_answer import (
     fit_experts,
     fit_logistic,
     read,
+    rerank_rows,
     stack_rows,
     top1_holds,
+    top1_of,
     v1_tuning,
 )
 
@@ -204,6 +207,9 @@ def main() -> None:
     shipped = np.asarray(settings.answer.weights)
     print(f"  (a) shipped             |  -   | {top1_holds(sq_held, shipped):14.3f} |"
           f" {top1_holds(sf_held, shipped):12.3f} | {top1_holds(sf_fit, shipped):13.3f}")
+    rerank = np.asarray(settings.answer.rerank_weights)
+    after = [top1_of(d, [x @ rerank for x in rerank_rows(d, shipped, settings)]) for d in (sq_held, sf_held, sf_fit)]
+    print(f"  (a) + re-ranking        |  -   | {after[0]:14.3f} | {after[1]:12.3f} | {after[2]:13.3f}")
     fitted: dict[tuple[str, float], np.ndarray] = {}
     for name, sources in (("(b) SQuAD only", [sq_fit]), ("(c) SciFact only", [sf_fit]),
                           ("(d) both, equal weight", [sq_fit, sf_fit])):
