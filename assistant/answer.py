@@ -49,8 +49,9 @@ ANSWERABLE_FEATURES = (
 MAX_LEAD = 5.0  # a lone candidate counts as leading by this much
 
 # Re-ranking: the best few sentences by selection are read again for the answer phrase (phrase.py). A
-# sentence that offers a confident phrase of the asked kind is more likely the answer; one with none of the
-# kind (no number for "how many") less so. Features of every candidate, zero outside the best few.
+# sentence that offers a confident phrase of the asked kind is more likely the answer, so its phrase score
+# counts; one with no candidate of the kind (no number for "how many") keeps about its first-look score
+# (the fitted weights of "phrase_none" and "in_top" nearly cancel). Zero outside the best few.
 RERANK_FEATURES = ("selection", "phrase_best", "phrase_none", "in_top")
 
 _NUMBER_Q = re.compile(
