@@ -3,9 +3,9 @@
 A follow-up is rewritten into a question that stands on its own, and only for the retriever and the
 answer selection; the user's words are what the Answer records. Two kinds are recognised:
 
-- an ellipsis, "What about China?" or "And Pakistan?": too short to ask anything by itself, it asks the
-  previous question again of another subject, so the previous question is searched with its own names
-  swapped for the new ones ("How much has committed to train and equip the army? China"), and only
+- an ellipsis, "What about China?", "And Pakistan?" or "Pakistan?": too short to ask anything by itself
+  ("Who is Arkady Dubnov?" is not: it asks who he is), it asks the previous question again of another
+  subject, so the previous question is searched with its own names swapped for the new ones ("How much has committed to train and equip the army? China"), and only
   passages that mention the new subject can answer it;
 - a reference, "What did he say about the Americans?": a pronoun points back, so the names of the
   previous question and of its answer's first quote are added to the search, where "he" may be found.
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 _ELLIPSIS = re.compile(r"^(and|but|also|what about|how about|and what about|then)\b", re.IGNORECASE)
 _REFERENCE = re.compile(r"\b(he|she|it|they|them|his|her|hers|its|their|theirs|him|there)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w’'-]+")
+# "Who is Arkady Dubnov?" is a question by itself, though its only words are a name: a question word with
+# more after it asks something ("Why?" or "Pakistan?" alone do not)
+_ASKS = re.compile(r"^\s*(who|whom|whose|what|which|where|when|why|how)\s+\w", re.IGNORECASE)
 MIN_STANDALONE_TERMS = 3  # fewer content words than this cannot ask anything by themselves
 
 
@@ -61,7 +64,8 @@ def read(question: str, previous: Answer | None) -> Reading:
             context += names(previous.citations[0].quote)
         extra = [n for n in dict.fromkeys(context) if n not in new_names]
         return Reading(f"{question} {' '.join(extra)}".strip(), True, True)
-    if len(terms) < MIN_STANDALONE_TERMS and (_ELLIPSIS.search(question) or len(terms) <= len(new_names)):
+    if len(terms) < MIN_STANDALONE_TERMS and (_ELLIPSIS.search(question) or (
+            len(terms) <= len(new_names) and not _ASKS.search(question))):
         if new_names:
             old = set(names(previous.question))
             kept = [w for w in previous.question.split() if w.strip("?.,!;:\"'“”‘’()") not in old]

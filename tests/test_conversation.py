@@ -44,3 +44,10 @@ def test_a_new_question_that_stands_on_its_own_is_not_rewritten() -> None:
     question = "How much did the Chinese army promise to the Afghan forces?"
     reading = read(question, turn(RUSSIA, "quote"))
     assert reading.query == question and not reading.follow_up
+
+
+def test_who_is_a_name_is_a_question_of_its_own_and_a_bare_name_is_an_ellipsis() -> None:
+    reading = read("Who is Arkady Dubnov?", turn(RUSSIA, "quote"))
+    assert reading.query == "Who is Arkady Dubnov?" and not reading.follow_up
+    reading = read("Pakistan?", turn(RUSSIA, "quote"))
+    assert reading.follow_up and reading.focus == ("Pakistan",)
