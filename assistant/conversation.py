@@ -5,8 +5,9 @@ answer selection; the user's words are what the Answer records. Two kinds are re
 
 - an ellipsis, "What about China?", "And Pakistan?" or "Pakistan?": too short to ask anything by itself
   ("Who is Arkady Dubnov?" is not: it asks who he is), it asks the previous question again of another
-  subject, so the previous question is searched with its own names swapped for the new ones ("How much has committed to train and equip the army? China"), and only
-  passages that mention the new subject can answer it;
+  subject, so the previous question is searched with its own names swapped for the new ones ("How much
+  has committed to train and equip the army? China"), and only passages that mention the new subject can
+  answer it;
 - a reference, "What did he say about the Americans?": a pronoun points back, so the names of the
   previous question and of its answer's first quote are added to the search, where "he" may be found.
 
