@@ -243,7 +243,9 @@ class _Grammar:
     """The grammar features of spans of one quote, from its words' tags (grammar.tag)."""
 
     def __init__(self, words: list[str], tags: list[Tag], matched: Sequence[int]) -> None:
-        self.words, self.tags, self.matched = words, tags, frozenset(matched)
+        self.tags, self.matched = tags, frozenset(matched)
+        # each word's one-hot over _POS_GROUPS, computed once: a word is the edge of many spans
+        self.groups = [_one_hot(_pos_group(t.pos, w.lower())) for t, w in zip(tags, words, strict=True)]
         # where each word's chunk begins and ends (the word itself when it is in none)
         self.first = list(range(len(tags)))
         self.last = list(range(len(tags)))
@@ -302,16 +304,39 @@ class _Grammar:
 
     def _group(self, k: int) -> tuple[float, ...]:
         """One-hot over _POS_GROUPS for word k ("edge" past either end of the quote)."""
-        if k < 0 or k >= len(self.tags):
-            group = "edge"
-        else:
-            pos, word = self.tags[k].pos, self.words[k].lower()
-            group = ("by" if word == "by" else "proper" if pos.startswith("NNP") else "noun" if pos.startswith("NN")
-                     else "verb" if pos.startswith(("VB", "MD")) else "adjective" if pos.startswith("JJ")
-                     else "adverb" if pos.startswith("RB") else "determiner" if pos in {"DT", "PRP$", "PDT", "WDT"}
-                     else "preposition" if pos in {"IN", "TO"} else "number" if pos == "CD"
-                     else "conjunction" if pos == "CC" else "punctuation" if not word[:1].isalnum() else "other")
-        return tuple(float(group == g) for g in _POS_GROUPS)
+        return self.groups[k] if 0 <= k < len(self.groups) else _EDGE
+
+
+def _pos_group(pos: str, word: str) -> str:
+    """The _POS_GROUPS group of a word (lower-cased) with Penn tag `pos`."""
+    if word == "by":
+        return "by"
+    if pos.startswith("NNP"):
+        return "proper"
+    if pos.startswith("NN"):
+        return "noun"
+    if pos.startswith(("VB", "MD")):
+        return "verb"
+    if pos.startswith("JJ"):
+        return "adjective"
+    if pos.startswith("RB"):
+        return "adverb"
+    if pos in {"DT", "PRP$", "PDT", "WDT"}:
+        return "determiner"
+    if pos in {"IN", "TO"}:
+        return "preposition"
+    if pos == "CD":
+        return "number"
+    if pos == "CC":
+        return "conjunction"
+    return "punctuation" if not word[:1].isalnum() else "other"
+
+
+def _one_hot(group: str) -> tuple[float, ...]:
+    return tuple(float(group == g) for g in _POS_GROUPS)
+
+
+_EDGE = _one_hot("edge")
 
 
 def _opens_sentence(toks: list[_Token], i: int) -> bool:
@@ -405,8 +430,8 @@ def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[i
     toks = _tokens(text, start, end)
     words = [t.text for t in toks]
     lowered = [w.lower() for w in words]
-    last, size = name[-1].lower(), len(name)
-    ends = [k for k, w in enumerate(lowered) if w == last]
+    wanted = [w.lower() for w in name]
+    ends = [k for k, w in enumerate(lowered) if w == wanted[-1]]
     if not ends:
         return None
     tags = tag(words)
@@ -450,7 +475,7 @@ def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[i
             if found:
                 return found
     for k in ends:
-        first = k - size + 1 if k >= size - 1 and lowered[k - size + 1 : k + 1] == [w.lower() for w in name] else k
+        first = k - len(wanted) + 1 if lowered[max(k - len(wanted) + 1, 0) : k + 1] == wanted else k  # the whole name
         if first >= 2 and words[first - 1] == ",":
             found = phrase(first - 2, False)
             if found:
