@@ -20,14 +20,16 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .config import AnswerSettings
 from .evidence import Evidence
-from .index.lexical import tokenize
+from .index.lexical import tokenize, tokenize_words
+from .matching import TermMatcher
 from .phrase import phrase_evidence
-from .types import Article, Citation, Hit
+from .types import Article, Chunk, Citation, Hit
 
 # Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's
 # sentences, so anything constant within a question, like a bias, carries no information here).
@@ -107,10 +109,15 @@ class Candidate:
 
 
 class Question:
-    """The question's parts that every candidate is compared with, and a cache of per-sentence scores."""
+    """The question's parts that every candidate is compared with, and a cache of per-sentence scores.
 
-    def __init__(self, text: str, tokens: list[str], vector: np.ndarray, evidence: Evidence) -> None:
+    A term's presence in a passage is 1 for the same stem and otherwise by how close the passage's words
+    are to it (matching.py; `soft` is the cosine ramp, config.AnswerSettings.soft_match)."""
+
+    def __init__(self, text: str, tokens: list[str], vector: np.ndarray, evidence: Evidence,
+                 soft: tuple[float, float] = AnswerSettings.soft_match) -> None:
         self.text = text
+        self.soft = soft
         self.kind = question_type(text)
         self.terms = set(tokens)
         self.ordered = list(dict.fromkeys(tokens))
@@ -119,37 +126,67 @@ class Question:
         self.evidence = evidence
         self.negated = bool(_NEGATION.search(text))
         self.numbers = set(_DIGITS.findall(text))
-        self._basic: dict[int, tuple[float, float, set[str]]] = {}
+        self._basic: dict[int, tuple[float, float, set[str], np.ndarray]] = {}
 
-    def coverage(self, present: set[str]) -> float:
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """Each term's IDF, in `ordered` order."""
+        return np.asarray([self.evidence.term_weight(t) for t in self.ordered], dtype=np.float64)
+
+    @cached_property
+    def matcher(self) -> TermMatcher:
+        word_of: dict[str, str] = {}
+        for word, term in tokenize_words(self.text):
+            word_of.setdefault(term, word)
+        words = [word_of.get(t, t) for t in self.ordered]
+        return TermMatcher(self.ordered, words, self.evidence.words, self.soft)
+
+    def prepare(self, chunks: Sequence[Chunk]) -> None:
+        """Embed at once the words of the chunks a question reads and of the sentence either side of each
+        (neighbours are features too), instead of one encoder call per passage."""
+        texts = [c.text for c in chunks]
+        for chunk in chunks:
+            first = self.evidence.sentence_row(chunk.source, chunk.sentences[0][0])
+            for row in (self.evidence.adjacent(first, -1), self.evidence.adjacent(first + len(chunk.sentences) - 1, 1)):
+                if row is not None:
+                    source, start, end = self.evidence.sentence(row)
+                    texts.append(self.evidence.text(source)[start:end])
+        self.matcher.learn(word for text in texts for word, _ in tokenize_words(text))
+
+    def presence(self, text: str) -> np.ndarray:
+        """Each term's presence in `text`, 0 to 1, in `ordered` order."""
+        return self.matcher.presence(tokenize_words(text))
+
+    def coverage(self, presence: np.ndarray) -> float:
         """IDF-weighted share of the question's terms present: missing rare terms cost the most."""
-        weight = self.evidence.term_weight
-        total = sum(weight(t) for t in self.ordered)
-        return sum(weight(t) for t in self.ordered if t in present) / total if total > 0 else 0.0
+        total = float(self.weights.sum())
+        return float(self.weights @ presence) / total if total > 0 else 0.0
 
-    def basic(self, row: int) -> tuple[float, float, set[str]]:
-        """(cosine, coverage, terms) of a sentence row."""
+    def basic(self, row: int) -> tuple[float, float, set[str], np.ndarray]:
+        """(cosine, coverage, terms, presence) of a sentence row."""
         if row not in self._basic:
             source, start, end = self.evidence.sentence(row)
-            terms = set(tokenize(self.evidence.text(source)[start:end]))
+            sentence = self.evidence.text(source)[start:end]
+            presence = self.presence(sentence)
             cosine = float(self.evidence.sentence_vector(row) @ self.vector)
-            self._basic[row] = (cosine, self.coverage(terms), terms)
+            self._basic[row] = (cosine, self.coverage(presence), set(tokenize(sentence)), presence)
         return self._basic[row]
 
-    def missing_rare(self, present: set[str]) -> float:
-        """IDF of the rarest question term absent from `present`, relative to a term absent everywhere.
+    def missing_rare(self, presence: np.ndarray) -> float:
+        """IDF of the rarest question term absent (by its presence), relative to a term absent everywhere.
 
         One rare term missing (a name, a number) is what most often marks a question the text cannot
         answer, however well the rest of it matches."""
-        missing = [self.evidence.term_weight(t) for t in self.ordered if t not in present]
-        return max(missing, default=0.0) / self.evidence.missing_idf if self.evidence.missing_idf else 0.0
+        if not len(self.ordered) or not self.evidence.missing_idf:
+            return 0.0
+        return float((self.weights * (1.0 - presence)).max()) / self.evidence.missing_idf
 
     def neighbour(self, row: int, step: int) -> tuple[float, float]:
         """(cosine, coverage) of the sentence `step` rows away in the same article, or zeros."""
         other = self.evidence.adjacent(row, step)
         if other is None:
             return 0.0, 0.0
-        cosine, coverage, _ = self.basic(other)
+        cosine, coverage, _, _ = self.basic(other)
         return cosine, coverage
 
 
@@ -160,10 +197,11 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
     seen: set[tuple[str, int]] = set()
     said: set[str] = set()  # a sentence two copies of a story share is a candidate once, from the best-ranked
     out: list[Candidate] = []
+    q.prepare([h.chunk for h in hits[: settings.read_chunks]])
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
         text = evidence.text(chunk.source)
-        context = set(tokenize(chunk.text))
+        in_chunk = q.presence(chunk.text)
         cos_chunk = float(evidence.chunk_vector(chunk.id) @ q.vector)
         for start, end in chunk.sentences:
             key = (chunk.source, start)
@@ -175,21 +213,22 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
             seen.add(key)
             said.add(spaced)
             row = evidence.sentence_row(*key)
-            cosine, coverage, s_terms = q.basic(row)
+            cosine, coverage, s_terms, presence = q.basic(row)
+            in_context = np.maximum(presence, in_chunk)
             s_tokens = tokenize(sentence)
             out.append(Candidate(chunk.source, start, end, (
                 cosine,
                 cos_chunk,
                 1.0 / rank,
                 coverage,
-                q.coverage(s_terms | context),
+                q.coverage(in_context),
                 len(q.bigrams & set(itertools.pairwise(s_tokens))) / len(q.bigrams) if q.bigrams else 0.0,
                 float(typed and has_type(q.kind, sentence, q.terms)),
                 len(s_terms & q.terms) / len(s_terms) if s_terms else 1.0,
                 math.log1p(words),
                 *q.neighbour(row, -1),
                 *q.neighbour(row, 1),
-                q.missing_rare(s_terms | context),
+                q.missing_rare(in_context),
             )))
     return out
 

@@ -211,7 +211,7 @@ class Assistant:
         if not hits:
             return Answer(question, False, "", (), 0.0, f"the articles do not mention {' or '.join(reading.focus)}")
         loaded.evidence.prepare(h.chunk for h in hits[: s.read_chunks])
-        q = Question(query, tokens, vector, loaded.evidence)
+        q = Question(query, tokens, vector, loaded.evidence, s.soft_match)
         rows = candidates(q, hits, s)
         if reading.skip_quoted:
             quoted = {(c.source, c.start) for c in context[-1].citations}

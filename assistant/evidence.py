@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .matching import WordVectors
 from .types import Article, Chunk
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class Evidence:
         self._idf = idf
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self.words = WordVectors(encoder)  # single words, for terms matched in other words (matching.py)
 
     @property
     def articles(self) -> Mapping[str, Article]:

@@ -10,12 +10,11 @@ from collections.abc import Sequence
 
 from .evidence import Evidence
 from .index.lexical import tokenize
+from .matching import FORM_WORDS
 from .phrase import asked_kind
 from .types import Hit
 
 _ASKED = {"person": "who", "place": "where", "date": "when", "number": "how many or how much"}
-# Words that shape a question rather than name its subject: never reported as missing.
-_FORM = frozenset(tokenize("many much long far old name names kind type sort happen happened"))
 _WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*")
 
 
@@ -24,7 +23,7 @@ def _words(question: str) -> list[tuple[str, str]]:
     out, seen = [], set()
     for word in _WORD.findall(question):
         stems = tokenize(word)
-        if stems and stems[0] not in seen and stems[0] not in _FORM:
+        if stems and stems[0] not in seen and stems[0] not in FORM_WORDS:
             seen.add(stems[0])
             out.append((word, stems[0]))
     return out

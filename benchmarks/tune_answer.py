@@ -88,7 +88,7 @@ def read(assistant: Assistant, question: str, depth: int, drop: Callable[[Hit], 
     hits = loaded.retriever.search(vector, tokens, depth)
     if drop is not None:
         hits = [h for h in hits if not drop(h)]
-    q = Question(text, tokens, vector, loaded.evidence)
+    q = Question(text, tokens, vector, loaded.evidence, assistant.settings.answer.soft_match)
     return q, hits, candidates(q, hits, assistant.settings.answer)
 
 

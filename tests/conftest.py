@@ -89,6 +89,7 @@ class FakeEncoder:
 
     def __init__(self) -> None:
         self.encoded_texts = 0
+        self.encoded_words = 0  # of those, single words (a question's terms and a passage's words, matching.py)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
@@ -98,6 +99,7 @@ class FakeEncoder:
         out += 1e-3
         out /= np.linalg.norm(out, axis=1, keepdims=True)
         self.encoded_texts += len(texts)
+        self.encoded_words += sum(len(text.split()) == 1 for text in texts)
         return out
 
 

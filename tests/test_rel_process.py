@@ -135,7 +135,8 @@ def test_killed_build_leaves_the_previous_index_and_the_next_run_completes(
     store.load(index)
     encoder = FakeEncoder()
     answer = Assistant(corpus=original, index=index, encoder=encoder).ask("Who leads the Tajik army?")
-    assert encoder.encoded_texts == 1  # only the question: the old index was used as it is
+    # only the question (and single words, to match its terms in other words): the old index was used as it is
+    assert encoder.encoded_texts - encoder.encoded_words == 1
     assert_citation_contract(answer.to_dict(), original)
 
     # The next run makes the whole update and cleans up the leftovers. Killed while embedding, it embeds

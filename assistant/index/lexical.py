@@ -36,11 +36,17 @@ def _stemmer() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens, stop words dropped, Snowball-stemmed; "U.S." and "US" are both "us"."""
+    return [term for _, term in tokenize_words(text)]
+
+
+def tokenize_words(text: str) -> list[tuple[str, str]]:
+    """`tokenize`'s terms each with the lower-cased word it was stemmed from ("countries", "countri"): the
+    word is what an embedding of a single word reads (matching.py)."""
     words = [w.replace("’", "'") for w in _TOKEN.findall(text.lower())]
     words = [w.split("'")[0] if w.endswith(("'s", "'")) else w for w in words]
     words = [w if w[0].isdigit() else w.replace(".", "") for w in words if w]
     kept = [w for w in words if w and w not in STOP_WORDS]
-    return list(_stemmer().stemWords(kept))
+    return list(zip(kept, _stemmer().stemWords(kept), strict=True))
 
 
 def term_hash(term: str) -> int:
