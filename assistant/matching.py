@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # Words that shape a question rather than name its subject ("how many", "what kind"): the answer does not
 # repeat them, so no word of a passage stands in for them (and reasons.py never reports them missing).
 FORM_WORDS = frozenset(tokenize("many much long far old name names kind type sort happen happened"))
-WORD_CACHE = 200_000  # single-word vectors kept (about 300 MB at 384 float32 dimensions when full)
+WORD_CACHE = 100_000  # single-word vectors kept (about 150 MB at 384 float32 dimensions when full)
 
 
 class WordVectors:
