@@ -221,7 +221,7 @@ class Assistant:
         selection = scores(rows, s.weights)
         sure = confidence(answerable_features(q, rows, selection, hits), s.calibration)
         if sure < s.abstain_below:
-            reason = why_not(query, hits[: s.read_chunks], loaded.evidence, sure, s.abstain_below)
+            reason = why_not(query, hits[: s.read_chunks], loaded.evidence, sure, s.abstain_below, s.soft_match[0])
             return Answer(question, False, "", (), round(sure, 4), reason)
         selection = rerank(q, rows, selection, s)  # after the confidence: it is read from the first look
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,

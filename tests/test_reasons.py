@@ -26,3 +26,13 @@ def test_an_on_topic_question_says_what_the_articles_mention_and_what_they_never
     assert not answer.found
     assert answer.reason.startswith("the articles mention"), answer.reason
     assert "“Moscow”" in answer.reason and "never say when" in answer.reason
+
+
+def test_a_word_no_article_uses_is_named_with_the_passages_own_word_for_it(assistant: Assistant) -> None:
+    answer = assistant.ask("Which paper wrote about a typhoon near the Russian base?")
+    assert not answer.found
+    assert answer.reason.startswith("no article mentions “paper”"), answer.reason
+    assert "the passages nearest the question say “newspaper”" in answer.reason
+    # A name has no stand-in: "Australia" is close to "country" and to other countries' names.
+    australia = assistant.ask("What is the capital of Australia?")
+    assert "say" not in australia.reason, australia.reason
