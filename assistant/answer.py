@@ -28,7 +28,7 @@ from .config import AnswerSettings
 from .evidence import Evidence
 from .index.lexical import tokenize, tokenize_words
 from .matching import TermMatcher
-from .phrase import phrase_evidence
+from .phrase import DATE_QUESTION, NUMBER_QUESTION, phrase_evidence
 from .types import Article, Chunk, Citation, Hit
 
 # Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's
@@ -56,13 +56,6 @@ MAX_LEAD = 5.0  # a lone candidate counts as leading by this much
 # (the fitted weights of "phrase_none" and "in_top" nearly cancel). Zero outside the best few.
 RERANK_FEATURES = ("selection", "phrase_best", "phrase_none", "in_top")
 
-_NUMBER_Q = re.compile(
-    r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
-    r"|\bwhat (percentage|percent|proportion|number|amount|size|population|price|cost)\b",
-    re.IGNORECASE,
-)
-_DATE_Q = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b"
-                     r"|\b(what|which) (year|date|day|month|century|decade|time|period|era)\b", re.IGNORECASE)
 _ENTITY_Q = re.compile(r"^(who|whom|whose|where)\b|\b(who|whom|whose|where) \w+|\bwhich \w+|\bwhat (is|was) the name\b",
                        re.IGNORECASE)
 _NUMBER = re.compile(
@@ -79,9 +72,9 @@ _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 
 def question_type(question: str) -> str:
     """The kind of answer asked for: "number", "date", "entity" or "other"."""
-    if _NUMBER_Q.search(question):
+    if NUMBER_QUESTION.search(question):
         return "number"
-    if _DATE_Q.search(question):
+    if DATE_QUESTION.search(question):
         return "date"
     if _ENTITY_Q.search(question):
         return "entity"

@@ -120,19 +120,19 @@ class AnswerSettings:
     # The best `rerank_top` sentences by selection are read again for their answer phrase, and re-scored
     # linearly in answer.RERANK_FEATURES (selection score, best phrase score, no phrase of the asked kind, in
     # the top); fitted by `python -m benchmarks.tune_answer` on the v1.1 tuning fit half. The held-out half
-    # (1,500 questions): the best sentence holds an accepted answer 0.771 -> 0.786, the answer (two quotes
-    # within the margin) 0.806 -> 0.814 at 34.0 words either way. The confidence is read before it, so
+    # (1,500 questions): the best sentence holds an accepted answer 0.773 -> 0.782, the answer (two quotes
+    # within the margin) 0.808 -> 0.818 at 33.6 -> 33.7 words. The confidence is read before it, so
     # abstention is unchanged. 0 turns it off.
     rerank_top: int = 5
-    rerank_weights: tuple[float, ...] = (0.962, 0.256, 1.537, -1.468)
+    rerank_weights: tuple[float, ...] = (0.961, 0.256, 1.567, -1.467)
     # Selection weights over answer.FEATURES (a conditional logit) and the answerability model over
     # answer.ANSWERABLE_FEATURES (a logistic regression), fitted by `python -m benchmarks.tune_answer`.
     weights: tuple[float, ...] = (
-        2.988, 8.581, 0.701, 4.448, 6.491, 1.382, 1.875, 1.259, 0.070, 1.254, -0.288, 0.526, -0.595, -1.912
+        2.969, 8.587, 0.701, 4.442, 6.490, 1.380, 1.884, 1.292, 0.070, 1.257, -0.292, 0.538, -0.600, -1.916
     )
     calibration: tuple[float, ...] = (
-        -6.481, -0.330, 0.078, 0.536, 2.814, 2.732, 3.414, 0.981, 0.327, -0.048, 0.573, -0.638, 0.734, 1.642,
-        0.971, 5.928, -0.292, -1.831, -2.188,
+        -6.498, -0.324, 0.079, 0.525, 2.795, 2.725, 3.395, 0.959, 0.343, -0.033, 0.579, -0.579, 0.722, 1.636,
+        0.953, 5.882, -0.294, -1.825, -2.176,
     )
     # The answer phrase inside a quote (phrase.py): linear weights over phrase.PHRASE_FEATURES per asked kind,
     # a conditional logit over one quote's candidate spans, fitted by `python -m benchmarks.tune_phrase` on

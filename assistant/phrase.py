@@ -59,17 +59,18 @@ _TOKEN = re.compile(
 _YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})s?$")
 _DIGIT = re.compile(r"\d")
 
-# What the question asks for. Order matters: the first rule that matches decides.
+# What the question asks for. Order matters: the first rule that matches decides. NUMBER_QUESTION and
+# DATE_QUESTION are answer.question_type's too: one reading of what a question asks.
 _REASON = re.compile(r"^(why|how (?!many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide|"
                      r"far|early|late|soon))\b|\bwhy\b", re.IGNORECASE)
-_NUMBER_Q = re.compile(
+NUMBER_QUESTION = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
     r"|\b(what|which) (percentage|percent|proportion|number|amount|size|population|price|cost|"
     r"speed|distance|temperature|rate|share|age|length|height|weight)\b"
     r"|\b(what|which) (is|was|are|were|will be) the (percentage|percent|proportion|number|amount|size|population|"
     r"price|cost|speed|distance|temperature|rate|share|age|length|height|weight|total|value|sum)\b",
     re.IGNORECASE)
-_DATE_Q = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
+DATE_QUESTION = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
                      r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
                      re.IGNORECASE)
 _PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|country|state|place|town|region|continent|"
@@ -83,9 +84,9 @@ _THING_Q = re.compile(r"\b(?:what|which) (?:kind of |type of |sort of )?([a-z]+)
 
 def asked_kind(question: str) -> str | None:
     """What the question asks for: one of KINDS, or None for a reason or manner ("why", "how did")."""
-    if _NUMBER_Q.search(question):
+    if NUMBER_QUESTION.search(question):
         return "number"
-    if _DATE_Q.search(question):
+    if DATE_QUESTION.search(question):
         return "date"
     if _REASON.search(question):
         return None
