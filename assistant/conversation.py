@@ -9,7 +9,8 @@ answer selection; the user's words are what the Answer records. Two kinds are re
   has committed to train and equip the army? China"), and only passages that mention the new subject can
   answer it;
 - a reference, "What did he say about the Americans?": a pronoun points back, so the names of the
-  previous question and of its answer's first quote are added to the search, where "he" may be found.
+  previous question and of its answer's first quote are added to the search, where "he" may be found
+  ("its" in "Does Moscow keep its base there?" belongs to Moscow; "there" still points back).
 
 Anything else is a new question and is asked as it is.
 """
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 _ELLIPSIS = re.compile(r"^(and|but|also|what about|how about|and what about|then)\b", re.IGNORECASE)
 _REFERENCE = re.compile(r"\b(he|she|it|they|them|his|her|hers|its|their|theirs|him|there)\b", re.IGNORECASE)
+# A possessive after a name in the same question belongs to that name ("Does Moscow keep its biggest base
+# in Tajikistan?"), as a possessive usually belongs to its clause's subject; "What did Lavrov say about it?"
+# still points back.
+_POSSESSIVE = frozenset({"his", "her", "its", "their"})
 _WORD = re.compile(r"[\w’'-]+")
 # "Who is Arkady Dubnov?" is a question by itself, though its only words are a name: a question word with
 # more after it asks something ("Why?" or "Pakistan?" alone do not)
@@ -59,7 +64,7 @@ def read(question: str, previous: Answer | None) -> Reading:
         return Reading(question, False, False)
     terms = tokenize(question)
     new_names = names(question)
-    if _REFERENCE.search(question):
+    if _points_back(question):
         context = names(previous.question)
         if previous.citations:
             context += names(previous.citations[0].quote)
@@ -73,6 +78,13 @@ def read(question: str, previous: Answer | None) -> Reading:
             return Reading(" ".join([*kept, *new_names]), True, True, tuple(new_names))
         return Reading(f"{previous.question} {question}", True, True)
     return Reading(question, False, False)
+
+
+def _points_back(question: str) -> bool:
+    """Does a pronoun of the question refer to something outside it (see _POSSESSIVE)? The first word is
+    capitalised as a sentence's first word, so it is no name here ("Explain its role")."""
+    return any(m.group(1).lower() not in _POSSESSIVE or not names(" ".join(_WORD.findall(question[: m.start()])[1:]))
+               for m in _REFERENCE.finditer(question))
 
 
 class Session:

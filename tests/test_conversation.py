@@ -51,3 +51,14 @@ def test_who_is_a_name_is_a_question_of_its_own_and_a_bare_name_is_an_ellipsis()
     assert reading.query == "Who is Arkady Dubnov?" and not reading.follow_up
     reading = read("Pakistan?", turn(RUSSIA, "quote"))
     assert reading.follow_up and reading.focus == ("Pakistan",)
+
+
+def test_a_possessive_after_a_name_in_the_question_belongs_to_that_name() -> None:
+    previous = turn("Which newspaper said Moscow is pulling back?", QUOTE)
+    question = "In which country does Moscow keep its biggest military base?"
+    reading = read(question, previous)
+    assert reading.query == question and not reading.follow_up
+    assert read("What did Lavrov say about it?", previous).follow_up  # "it": something said before
+    assert read("Where is its biggest base?", previous).follow_up  # no name before the possessive
+    assert read("Does Moscow keep its troops there?", previous).follow_up  # "there" points back
+    assert read("Explain its role in the talks.", previous).follow_up  # a capitalised first word is no name
