@@ -135,15 +135,9 @@ class Question:
         return TermMatcher(self.ordered, words, self.evidence.words, self.soft)
 
     def prepare(self, chunks: Sequence[Chunk]) -> None:
-        """Embed at once the words of the chunks a question reads and of the sentence either side of each
-        (neighbours are features too), instead of one encoder call per passage."""
-        texts = [c.text for c in chunks]
-        for chunk in chunks:
-            first = self.evidence.sentence_row(chunk.source, chunk.sentences[0][0])
-            for row in (self.evidence.adjacent(first, -1), self.evidence.adjacent(first + len(chunk.sentences) - 1, 1)):
-                if row is not None:
-                    source, start, end = self.evidence.sentence(row)
-                    texts.append(self.evidence.text(source)[start:end])
+        """Embed at once the words of every sentence the question reads in these chunks (Evidence.rows_read),
+        instead of one encoder call per passage."""
+        texts = [self.evidence.sentence_text(row) for row in self.evidence.rows_read(chunks)]
         self.matcher.learn(word for text in texts for word, _ in tokenize_words(text))
 
     def presence(self, text: str) -> np.ndarray:
@@ -158,8 +152,7 @@ class Question:
     def basic(self, row: int) -> tuple[float, float, set[str], np.ndarray]:
         """(cosine, coverage, terms, presence) of a sentence row."""
         if row not in self._basic:
-            source, start, end = self.evidence.sentence(row)
-            sentence = self.evidence.text(source)[start:end]
+            sentence = self.evidence.sentence_text(row)
             presence = self.presence(sentence)
             cosine = float(self.evidence.sentence_vector(row) @ self.vector)
             self._basic[row] = (cosine, self.coverage(presence), set(tokenize(sentence)), presence)

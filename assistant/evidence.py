@@ -77,15 +77,25 @@ class Evidence:
                 cached = self._cache[row]
         return cached
 
-    def prepare(self, chunks: Iterable[Chunk]) -> None:
-        """Embed at once the sentences (and their neighbours) of the chunks a question will read, when
-        this index keeps no sentence vectors: one encoder call instead of one per sentence."""
+    def rows_read(self, chunks: Iterable[Chunk]) -> list[int]:
+        """The sentence rows a question reads in these chunks: their sentences and the one either side of
+        each chunk (a candidate's neighbours are features too)."""
         rows: list[int] = []
         for chunk in chunks:
             first = self.sentence_row(chunk.source, chunk.sentences[0][0])
             last = first + len(chunk.sentences) - 1
             rows.extend(range(first, last + 1))
             rows.extend(r for r in (self.adjacent(first, -1), self.adjacent(last, 1)) if r is not None)
+        return rows
+
+    def sentence_text(self, row: int) -> str:
+        source, start, end = self.sentence(row)
+        return self.text(source)[start:end]
+
+    def prepare(self, chunks: Iterable[Chunk]) -> None:
+        """Embed at once the sentences (and their neighbours) of the chunks a question will read, when
+        this index keeps no sentence vectors: one encoder call instead of one per sentence."""
+        rows = self.rows_read(chunks)
         if rows and self._index.sentence_vector(rows[0]) is None:
             self._embed(rows)
 
