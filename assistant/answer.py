@@ -137,8 +137,9 @@ class Question:
     def prepare(self, chunks: Sequence[Chunk]) -> None:
         """Embed at once the words of every sentence the question reads in these chunks (Evidence.rows_read),
         instead of one encoder call per passage."""
-        texts = [self.evidence.sentence_text(row) for row in self.evidence.rows_read(chunks)]
-        self.matcher.learn(word for text in texts for word, _ in tokenize_words(text))
+        if self.matcher.soft:
+            texts = self.evidence.sentence_texts(self.evidence.rows_read(chunks))
+            self.matcher.learn(word for text in texts for word, _ in tokenize_words(text))
 
     def presence(self, text: str) -> np.ndarray:
         """Each term's presence in `text`, 0 to 1, in `ordered` order."""
@@ -152,10 +153,10 @@ class Question:
     def basic(self, row: int) -> tuple[float, float, set[str], np.ndarray]:
         """(cosine, coverage, terms, presence) of a sentence row."""
         if row not in self._basic:
-            sentence = self.evidence.sentence_text(row)
-            presence = self.presence(sentence)
+            pairs = tokenize_words(self.evidence.sentence_texts([row])[0])
+            presence = self.matcher.presence(pairs)
             cosine = float(self.evidence.sentence_vector(row) @ self.vector)
-            self._basic[row] = (cosine, self.coverage(presence), set(tokenize(sentence)), presence)
+            self._basic[row] = (cosine, self.coverage(presence), {term for _, term in pairs}, presence)
         return self._basic[row]
 
     def missing_rare(self, presence: np.ndarray) -> float:

@@ -88,9 +88,8 @@ class Evidence:
             rows.extend(r for r in (self.adjacent(first, -1), self.adjacent(last, 1)) if r is not None)
         return rows
 
-    def sentence_text(self, row: int) -> str:
-        source, start, end = self.sentence(row)
-        return self.text(source)[start:end]
+    def sentence_texts(self, rows: Iterable[int]) -> list[str]:
+        return self._index.sentence_texts(list(rows))
 
     def prepare(self, chunks: Iterable[Chunk]) -> None:
         """Embed at once the sentences (and their neighbours) of the chunks a question will read, when

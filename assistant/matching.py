@@ -101,8 +101,10 @@ class TermMatcher:
     def learn(self, words: Iterable[str]) -> None:
         """The presence each term gets from each new word (one encoder call for the words not yet seen):
         called with every word a question will read, it saves an encoder call per passage."""
+        if not self.soft or not self._question.any():
+            return
         new = list(dict.fromkeys(w for w in words if w not in self._close))
-        if not new or not self.soft or not self._question.any():
+        if not new:
             return
         cosines = self._vectors.get(new) @ self._question.T
         ramp = np.clip((cosines - self._low) / (self._high - self._low), 0.0, 1.0)
