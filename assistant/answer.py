@@ -101,6 +101,18 @@ class Candidate:
     features: tuple[float, ...]
 
 
+@dataclass(frozen=True)
+class SentenceMatch:
+    """One sentence against the question: cosine, IDF-weighted coverage, its stems and stem bigrams, and each
+    question term's presence in it (Question.ordered order)."""
+
+    cosine: float
+    coverage: float
+    terms: frozenset[str]
+    presence: np.ndarray
+    bigrams: frozenset[tuple[str, str]]
+
+
 class Question:
     """The question's parts that every candidate is compared with, and a cache of per-sentence scores.
 
@@ -119,7 +131,7 @@ class Question:
         self.evidence = evidence
         self.negated = bool(_NEGATION.search(text))
         self.numbers = set(_DIGITS.findall(text))
-        self._basic: dict[int, tuple[float, float, set[str], np.ndarray]] = {}
+        self._basic: dict[int, SentenceMatch] = {}
 
     @cached_property
     def weights(self) -> np.ndarray:
@@ -150,13 +162,16 @@ class Question:
         total = float(self.weights.sum())
         return float(self.weights @ presence) / total if total > 0 else 0.0
 
-    def basic(self, row: int) -> tuple[float, float, set[str], np.ndarray]:
-        """(cosine, coverage, terms, presence) of a sentence row."""
+    def basic(self, row: int) -> SentenceMatch:
+        """How a sentence row matches the question (computed once per row: a row is read as a candidate and
+        as its neighbours' neighbour)."""
         if row not in self._basic:
             pairs = tokenize_words(self.evidence.sentence_texts([row])[0])
+            stems = [term for _, term in pairs]
             presence = self.matcher.presence(pairs)
-            cosine = float(self.evidence.sentence_vector(row) @ self.vector)
-            self._basic[row] = (cosine, self.coverage(presence), {term for _, term in pairs}, presence)
+            self._basic[row] = SentenceMatch(float(self.evidence.sentence_vector(row) @ self.vector),
+                                             self.coverage(presence), frozenset(stems), presence,
+                                             frozenset(itertools.pairwise(stems)))
         return self._basic[row]
 
     def missing_rare(self, presence: np.ndarray) -> float:
@@ -173,8 +188,8 @@ class Question:
         other = self.evidence.adjacent(row, step)
         if other is None:
             return 0.0, 0.0
-        cosine, coverage, _, _ = self.basic(other)
-        return cosine, coverage
+        match = self.basic(other)
+        return match.cosine, match.coverage
 
 
 def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> list[Candidate]:
@@ -200,18 +215,17 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
             seen.add(key)
             said.add(spaced)
             row = evidence.sentence_row(*key)
-            cosine, coverage, s_terms, presence = q.basic(row)
-            in_context = np.maximum(presence, in_chunk)
-            s_tokens = tokenize(sentence)
+            match = q.basic(row)
+            in_context = np.maximum(match.presence, in_chunk)
             out.append(Candidate(chunk.source, start, end, (
-                cosine,
+                match.cosine,
                 cos_chunk,
                 1.0 / rank,
-                coverage,
+                match.coverage,
                 q.coverage(in_context),
-                len(q.bigrams & set(itertools.pairwise(s_tokens))) / len(q.bigrams) if q.bigrams else 0.0,
+                len(q.bigrams & match.bigrams) / len(q.bigrams) if q.bigrams else 0.0,
                 float(typed and has_type(q.kind, sentence, q.terms)),
-                len(s_terms & q.terms) / len(s_terms) if s_terms else 1.0,
+                len(match.terms & q.terms) / len(match.terms) if match.terms else 1.0,
                 math.log1p(words),
                 *q.neighbour(row, -1),
                 *q.neighbour(row, 1),

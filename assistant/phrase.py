@@ -53,6 +53,7 @@ _TIME_UNITS = frozenset("week weeks month months year years weekend night mornin
 _CONNECTORS = frozenset({"of", "the", "and", "de", "for", "van", "von", "da", "&", "-", "’s", "'s"})
 _TOKEN = re.compile(
     r"(?:[A-Z]\.){2,}"  # U.S., D.C.
+    r"|[A-Z]\.(?=[ \u00a0]+[A-Z])"  # a middle initial inside a name: "Harsh V. Pant", "John F. Kennedy"
     r"|[$£€¥]?\d[\d,.:]*\d%?|[$£€¥]?\d%?"  # 1,200  3.5%  $6.5  10:30
     r"|[^\W\d_][\w’'-]*[\w]|[^\W\d_]"  # words, mid-term, Kazan’s
     r"|[^\w\s]")
@@ -386,9 +387,11 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
 _REQUIRED = {"person": "capitalised", "place": "capitalised", "date": "date", "number": "number"}
 
 
-# A unit of measure right after a number answers with it: "6.2 metres", "40 km/h", "300 tonnes".
+# A unit of measure right after a number answers with it: "6.2 metres", "40 km/h", "300 tonnes", and a span
+# of time: "20 years", "a 20-year mission" ("How long …?" is answered by "20-year", not "20").
 _UNIT_AFTER = re.compile(
-    r"[ \u00a0](?:square |cubic )?(?:km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|cm|mm|m|miles?|"
+    r"[ \u00a0-](?:square |cubic )?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|"
+    r"century|km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|cm|mm|m|miles?|"
     r"feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|lit(?:re|er)s?|"
     r"gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|watts?|kW|MW|GW|volts?|Hz|kHz|MHz|"
     r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"
@@ -535,9 +538,10 @@ def phrase_evidence(question: str, text: str, start: int, end: int,
                     weights: Mapping[str, Sequence[float]]) -> tuple[float, float]:
     """How well `text[start:end]` offers an answer phrase, as evidence that the sentence answers (see
     answer.rerank): (the best candidate's score, 0.0) or, when the asked kind has no candidate in it,
-    (0.0, 1.0); (0.0, 0.0) for a question that asks for no phrase ("why", "how")."""
+    (0.0, 1.0); (0.0, 0.0) for a question that asks for no phrase ("why", "how") or for a description
+    ("Who is <Name>?": answer_phrase marks no name there, so a name the person model likes is no evidence)."""
     kind = asked_kind(question)
-    if kind is None or kind not in weights:
+    if kind is None or kind not in weights or described_name(question) is not None:
         return 0.0, 0.0
     found = _best(kind, spans(question, text, start, end), weights[kind])
     return (found[0], 0.0) if found else (0.0, 1.0)

@@ -56,6 +56,10 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("How tall is the new tower?", "The new tower rises 330 metres above the harbour.", "330 metres"),
     ("How fast was the train going?", "Investigators said the train was going 92 km/h when it left the rails.",
      "92 km/h"),
+    # a middle initial belongs to the name; a span of time keeps its unit, spaced or hyphenated
+    ("Who chaired the inquiry?", "The inquiry was chaired by Helen R. Moss, a retired judge.", "Helen R. Moss"),
+    ("How long did the strike last?", "The strike lasted 11 days before the union accepted the offer.", "11 days"),
+    ("How long was the lease?", "The council signed a 25-year lease for the old harbour warehouse.", "25-year"),
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase

@@ -39,6 +39,14 @@ def test_the_phrase_evidence_of_a_sentence() -> None:
     assert phrase_evidence("Why did the plant shut?", second, 0, len(second), WEIGHTS) == (0.0, 0.0)
 
 
+def test_who_is_a_name_asks_for_a_description_so_a_name_in_the_sentence_is_no_evidence() -> None:
+    """"Who is <Name>?" is marked by the description rule (phrase.description), not the person model; the
+    person model's liking for a name in the sentence must not re-rank it either."""
+    sentence = "Mara Olsen, a marine biologist at the Bergen institute, said Tom Reyes had led the survey."
+    assert phrase_evidence("Who led the survey?", sentence, 0, len(sentence), WEIGHTS)[0] != 0.0
+    assert phrase_evidence("Who is Mara Olsen?", sentence, 0, len(sentence), WEIGHTS) == (0.0, 0.0)
+
+
 def test_a_sentence_offering_the_asked_number_overtakes_one_just_ahead_without_it() -> None:
     q, rows = _rows()
     first_look = np.asarray([1.0, 0.8])
