@@ -153,10 +153,6 @@ class Question:
             texts = self.evidence.sentence_texts(self.evidence.rows_read(chunks))
             self.matcher.learn(word for text in texts for word, _ in tokenize_words(text))
 
-    def presence(self, text: str) -> np.ndarray:
-        """Each term's presence in `text`, 0 to 1, in `ordered` order."""
-        return self.matcher.presence(tokenize_words(text))
-
     def coverage(self, presence: np.ndarray) -> float:
         """IDF-weighted share of the question's terms present: missing rare terms cost the most."""
         total = float(self.weights.sum())
@@ -203,7 +199,8 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
         text = evidence.text(chunk.source)
-        in_chunk = q.presence(chunk.text)
+        first = evidence.sentence_row(chunk.source, chunk.sentences[0][0])  # a chunk's sentences are consecutive rows
+        in_chunk = np.max([q.basic(row).presence for row in range(first, first + len(chunk.sentences))], axis=0)
         cos_chunk = float(evidence.chunk_vector(chunk.id) @ q.vector)
         for start, end in chunk.sentences:
             key = (chunk.source, start)
