@@ -101,10 +101,10 @@ class Candidate:
     features: tuple[float, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SentenceMatch:
     """One sentence against the question: cosine, IDF-weighted coverage, its stems and stem bigrams, and each
-    question term's presence in it (Question.ordered order)."""
+    question term's presence in it (Question.ordered order). Compared by identity: it holds an array."""
 
     cosine: float
     coverage: float
