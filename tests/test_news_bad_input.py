@@ -149,6 +149,15 @@ def test_a_broken_line_in_the_middle_of_an_export_is_named_and_the_rest_indexed(
     assert {c.source for c in stored.chunks} == set(articles)
 
 
+def test_an_empty_text_field_is_called_empty_not_missing(tmp_path: Path) -> None:
+    lines = [record(title="Quay opens", text="The quay opened on Monday."), record(title="Blank", body="  "),
+             record(title="Nothing", content=None)]
+    articles, warnings = read(tmp_path, "export.jsonl", "\n".join(lines))
+    assert [a.title for a in articles] == ["Quay opens"]
+    assert warnings == ["export.jsonl line 2: skipped, it has an empty `body` field",
+                        "export.jsonl line 3: skipped, it has an empty `content` field"]
+
+
 def test_an_export_of_an_unknown_layout_says_what_is_missing_where(tmp_path: Path) -> None:
     lines = [record(headline="Quay opens", story="The quay opened."), record(headline="Ferry", story="Late.")]
     corpus = folder(tmp_path, {"dump.jsonl": "\n".join(lines), "ok.txt": "Ok\nThe quay reopened on Tuesday.\n"})
@@ -203,6 +212,23 @@ def test_a_feed_broken_after_its_first_entries_keeps_them_with_a_warning(tmp_pat
     assert articles[0].outlet == "Quay News"
     assert warnings[0].startswith("quay.rss: the feed is not well-formed XML (XML error:")
     assert "quay.rss entry 2: id 'q1' is also used at entry 1; this one is quay.rss#q1@entry2" in warnings
+
+
+def test_a_feed_entry_without_a_story_logs_nothing_from_the_extractor(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura logs "discarding data: None" for an HTML fragment with no story; a feed read before any page
+    (which quietens it too) must not print that line beside the assistant's own warning."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("trafilatura"), "level", logging.NOTSET)  # as in a fresh process
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Quay News</title>'
+            "<item><title>One</title><description>&lt;p&gt;The quay opened on Monday after a year of repairs, the "
+            "harbour office said.&lt;/p&gt;</description></item>"
+            "<item><title>Two</title><description>&lt;p&gt;&lt;/p&gt;</description></item></channel></rss>")
+    with caplog.at_level(logging.WARNING):
+        articles, _ = read(tmp_path, "quay.xml", feed)
+    assert [a.title for a in articles] == ["One"]
+    assert not [r for r in caplog.records if r.name.startswith(("trafilatura", "htmldate"))], caplog.text
 
 
 # ---- dates --------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from ..types import Article
 from .dates import DateError, normalise_date
 from .fields import Metadata, clean, site_of, warn
+from .html import quiet_extractors
 from .records import MAX_WARNINGS, Addresses
 from .text import extracted_article
 
@@ -82,6 +83,7 @@ def _as_text(value: str, kind: str) -> str:
         return value.strip()
     import trafilatura
 
+    quiet_extractors()
     extracted = trafilatura.extract(f"<html><body><article>{value}</article></body></html>", favor_recall=True,
                                     include_comments=False, include_links=False, include_images=False)
     if extracted:

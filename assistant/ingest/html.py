@@ -94,7 +94,7 @@ def _extract(html: str) -> dict[str, Any] | None:
     whole page; on a very large page the main extractor alone is used, which is about 1.6x faster."""
     import trafilatura
 
-    _quiet()
+    quiet_extractors()
     doc = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_images=False, include_links=False,
         include_tables=True, favor_precision=True, date_extraction_params=_DATE_PARAMS,
@@ -105,9 +105,9 @@ def _extract(html: str) -> dict[str, Any] | None:
     return doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
 
 
-def _quiet() -> None:
-    """trafilatura and htmldate log "discarding data: None" and the like for every page without a story;
-    the reader's own warning names the file instead. A level set by the user is left alone."""
+def quiet_extractors() -> None:
+    """trafilatura and htmldate log "discarding data: None" and the like for every page (or feed entry)
+    without a story; the reader's own warning names the file instead. A level set by the user is left alone."""
     for name in ("trafilatura", "htmldate"):
         library = logging.getLogger(name)
         if library.level == logging.NOTSET:

@@ -46,8 +46,12 @@ def read_records(source: str, data: bytes, warnings: list[str] | None = None) ->
             continue
         text = first(record, TEXT)
         if not isinstance(text, str) or not text.strip():
-            keys = ", ".join(list(map(str, record))[:_SHOWN_KEYS]) or "none"
-            problems.append((number, f"has no `text` field with the article (its fields: {keys})"))
+            present = next((name for name in TEXT if name in record), None)
+            if present is not None and (text is None or isinstance(text, str)):
+                problems.append((number, f"has an empty `{present}` field"))  # there, but nothing in it
+            else:
+                keys = ", ".join(list(map(str, record))[:_SHOWN_KEYS]) or "none"
+                problems.append((number, f"has no `text` field with the article (its fields: {keys})"))
             continue
         address = names.claim(clean(first(record, ID)) or str(number), f"line {number}", warnings, where)
         try:
