@@ -235,7 +235,20 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
                 continue
             out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
                             + grammar.features(i, j)))
+    if _MONEY_QUESTION.search(question):  # "How much did the repairs cost?" asks for an amount of money
+        money = [s for s in out if _MONEY.search(text, s.start, s.end)]
+        out = money or out
     return out
+
+
+# "How much did it cost / did they pay / was pledged": the answer is an amount of money, when the quote has one
+# ("$12.4 million", not the "eight months" of repairs beside it).
+_MONEY_QUESTION = re.compile(
+    r"\bhow much\b.*\b(?:cost|costs|costing|pay|pays|paid|spend|spends|spent|worth|price|priced|budget|fund|funds|"
+    r"funded|funding|raise|raised|earn|earns|earned|invest|invested|salary|wages?|revenue|fees?|money|profit|loans?|"
+    r"grants?|donate|donated|pledge|pledged|owe|owed|fined|sell|sold|buy|bought|charge|charged)\b", re.IGNORECASE)
+_MONEY = re.compile(r"[$£€¥]|\b(?:dollars?|euros?|pounds|yen|yuan|rubles?|roubles?|rupees?|francs?|pesos?|"
+                    r"USD|EUR|GBP)\b", re.IGNORECASE)
 
 
 _BREAKS = frozenset({",", ".", ":", "CC", ")"})
@@ -393,7 +406,8 @@ _UNIT_AFTER = re.compile(
     r"[ \u00a0-](?:square |cubic )?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|"
     r"century|km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|cm|mm|m|miles?|"
     r"feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|lit(?:re|er)s?|"
-    r"gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|watts?|kW|MW|GW|volts?|Hz|kHz|MHz|"
+    r"gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|"
+    r"(?:kilo|mega|giga|tera)?watt(?:-hours?|s)?|GWh|TWh|kW|MW|GW|volts?|Hz|kHz|MHz|barrels?|"
     r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"
 
 

@@ -60,6 +60,11 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("Who chaired the inquiry?", "The inquiry was chaired by Helen R. Moss, a retired judge.", "Helen R. Moss"),
     ("How long did the strike last?", "The strike lasted 11 days before the union accepted the offer.", "11 days"),
     ("How long was the lease?", "The council signed a 25-year lease for the old harbour warehouse.", "25-year"),
+    # a question about money asks for the amount of money, not the span of time beside it
+    ("How much did the repairs cost?",
+     "The pier reopened after eight months of repairs that cost the council $3.1 million, officials said.",
+     "$3.1 million"),
+    ("How big is the new battery?", "The town installed a 40-megawatt battery beside the substation.", "40-megawatt"),
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase
