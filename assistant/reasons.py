@@ -13,7 +13,7 @@ import numpy as np
 
 from .evidence import Evidence
 from .index.lexical import tokenize, tokenize_words
-from .matching import FORM_WORDS
+from .matching import FORM_WORDS, verb_forms
 from .phrase import asked_kind
 from .types import Hit
 
@@ -63,15 +63,16 @@ def why_not(question: str, hits: Sequence[Hit], evidence: Evidence, confidence: 
     named with the passages' own word for it when one is at cosine `near` or more ("no article mentions
     “paper”; the passages nearest the question say “newspaper”"): the user learns how the articles put it."""
     words = _words(question)
-    nowhere = [w for w, stem in words if evidence.term_weight(stem) >= evidence.missing_idf]
+    nowhere = [w for w, stem in words  # not even in another form of its verb ("say": "said" is a mention)
+               if all(evidence.term_weight(t) >= evidence.missing_idf for t in {stem} | verb_forms(w.lower()))]
     sure = f"confidence {confidence:.2f}, below {threshold:.2f}"
     if nowhere:
         instead = _said_instead(nowhere, hits, evidence, near) if near < 1.0 else []
         said = f"; the passages nearest the question say {_join(instead, 'and')}" if instead else ""
         return f"no article mentions {_join(nowhere)}{said} ({sure})"
     read = set(tokenize(" ".join(h.chunk.text for h in hits)))
-    found = [w for w, stem in words if stem in read]
-    missing = [w for w, stem in words if stem not in read]
+    found = [w for w, stem in words if read & ({stem} | verb_forms(w.lower()))]
+    missing = [w for w, _ in words if w not in found]
     kind = asked_kind(question)
     if found and missing:
         return f"the articles mention {_join(found[:3], 'and')} but never say {_join(missing[:3])} ({sure})"

@@ -11,7 +11,7 @@ import pytest
 from assistant.config import AnswerSettings
 from assistant.index.encoder import SentenceEncoder
 from assistant.index.lexical import tokenize_words
-from assistant.matching import TermMatcher, WordVectors
+from assistant.matching import TermMatcher, WordVectors, verb_forms
 
 SOFT = AnswerSettings().soft_match
 
@@ -90,3 +90,15 @@ def test_words_that_shape_the_question_count_by_stem_alone(encoder: SentenceEnco
     assert p["mani"] == 1.0  # the same word still counts
     p = _presence(m, "Several firefighters were injured.")
     assert p["mani"] == 0.0 and p["firefight"] == 1.0
+
+
+def test_another_form_of_the_same_verb_is_present_with_the_word_vectors_off() -> None:
+    """"said" is a form of "say" and "led" of "lead" by lemminflect's dictionary, not by the stemmer or the
+    vectors; a word that is no verb has no other forms, and a word of another verb stays absent."""
+    assert {"say", "said"} <= verb_forms("say") and verb_forms("led") == verb_forms("leads") >= {"lead", "led"}
+    assert verb_forms("yesterday") == frozenset()
+    m = _matcher("What did the mayor say, and who led the talks?", WordVectors(None), soft=(1.0, 1.0))
+    p = _presence(m, "The mayor said the talks, which she leads, went well.")
+    assert p["say"] == 1.0 and p["led"] == 1.0 and p["talk"] == 1.0
+    p = _presence(m, "The mayor wrote that the talks went well.")
+    assert p["say"] == 0.0 and p["led"] == 0.0

@@ -36,3 +36,12 @@ def test_a_word_no_article_uses_is_named_with_the_passages_own_word_for_it(assis
     # A name has no stand-in: "Australia" is close to "country" and to other countries' names.
     australia = assistant.ask("What is the capital of Australia?")
     assert "say" not in australia.reason, australia.reason
+
+
+def test_a_verb_the_articles_use_in_another_form_is_not_reported_missing(assistant: Assistant) -> None:
+    """The articles say "sold", never "sell", "sells" or "selling": a reason that no article mentions “sell”
+    would be false."""
+    answer = assistant.ask("What did Biden sell to the typhoon victims?")
+    assert not answer.found
+    assert "“Biden”" in answer.reason and "“typhoon”" in answer.reason, answer.reason
+    assert "“sell”" not in answer.reason, answer.reason
