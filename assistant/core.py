@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import grammar
+from . import grammar, matching
 from .answer import Question, answerable_features, candidates, choose, confidence, rerank, scores
 from .chronology import date_answer
 from .collection import Collection, copies_annotator
@@ -50,6 +50,12 @@ class _Loaded:
 
 # Terminal escape sequences (CSI, 8-bit CSI, OSC) are removed whole, not left as words to search for.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
+def _load_readers() -> None:
+    """What reading an answer loads on first use: the part-of-speech tagger and the verb dictionary."""
+    grammar.load()
+    matching.load()
 
 
 def clean_question(question: str) -> str:
@@ -123,8 +129,9 @@ class Assistant:
         from .index.build import open_index
         from .index.lexical import LexicalIndex
 
-        # the answer phrase's tagger loads (about 2 s) while the index is opened, not at the first question
-        threading.Thread(target=grammar.load, name="assistant-tagger", daemon=True).start()
+        # the answer phrase's tagger (about 2 s) and the verb dictionary (about 1 s) load while the index is
+        # opened, not at the first question
+        threading.Thread(target=_load_readers, name="assistant-tagger", daemon=True).start()
         annotate = copies_annotator(self.settings.duplicates)
         stored, _, report = open_index(self.corpus, self.index_dir, self.settings, self.encoder, progress,
                                        annotate=annotate, refresh=refresh)

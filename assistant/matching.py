@@ -78,6 +78,11 @@ def verb_forms(word: str) -> frozenset[str]:
     return frozenset(t for form in forms.union(bases) for t in tokenize(form))
 
 
+def load() -> None:
+    """Load lemminflect's dictionaries now (about 1 s; a thread may call it ahead of the first question)."""
+    verb_forms("be")
+
+
 class TermMatcher:
     """One question's terms against passages: how present each term is, 0 to 1, in a list of words."""
 
