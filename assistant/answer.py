@@ -199,10 +199,10 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
     for rank, hit in enumerate(hits[: settings.read_chunks], start=1):
         chunk = hit.chunk
         text = evidence.text(chunk.source)
-        first = evidence.sentence_row(chunk.source, chunk.sentences[0][0])  # a chunk's sentences are consecutive rows
-        in_chunk = np.max([q.basic(row).presence for row in range(first, first + len(chunk.sentences))], axis=0)
+        rows = evidence.chunk_rows(chunk)
+        in_chunk = np.max([q.basic(row).presence for row in rows], axis=0)
         cos_chunk = float(evidence.chunk_vector(chunk.id) @ q.vector)
-        for start, end in chunk.sentences:
+        for (start, end), row in zip(chunk.sentences, rows, strict=True):
             key = (chunk.source, start)
             sentence = text[start:end]
             words = len(sentence.split())
@@ -211,7 +211,6 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
                 continue
             seen.add(key)
             said.add(spaced)
-            row = evidence.sentence_row(*key)
             match = q.basic(row)
             in_context = np.maximum(match.presence, in_chunk)
             out.append(Candidate(chunk.source, start, end, (

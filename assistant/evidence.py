@@ -77,15 +77,20 @@ class Evidence:
                 cached = self._cache[row]
         return cached
 
+    def chunk_rows(self, chunk: Chunk) -> range:
+        """The sentence rows of a chunk, in the order of `chunk.sentences` (a chunk's sentences are
+        consecutive rows)."""
+        first = self.sentence_row(chunk.source, chunk.sentences[0][0])
+        return range(first, first + len(chunk.sentences))
+
     def rows_read(self, chunks: Iterable[Chunk]) -> list[int]:
         """The sentence rows a question reads in these chunks: their sentences and the one either side of
         each chunk (a candidate's neighbours are features too)."""
         rows: list[int] = []
         for chunk in chunks:
-            first = self.sentence_row(chunk.source, chunk.sentences[0][0])
-            last = first + len(chunk.sentences) - 1
-            rows.extend(range(first, last + 1))
-            rows.extend(r for r in (self.adjacent(first, -1), self.adjacent(last, 1)) if r is not None)
+            own = self.chunk_rows(chunk)
+            rows.extend(own)
+            rows.extend(r for r in (self.adjacent(own[0], -1), self.adjacent(own[-1], 1)) if r is not None)
         return rows
 
     def sentence_texts(self, rows: Iterable[int]) -> list[str]:
