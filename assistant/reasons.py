@@ -21,14 +21,15 @@ _ASKED = {"person": "who", "place": "where", "date": "when", "number": "how many
 _WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*")
 
 
-def _words(question: str) -> list[tuple[str, str]]:
-    """(word as typed, its stem) for each informative word of the question, in order, once each."""
+def _words(question: str) -> list[tuple[str, frozenset[str]]]:
+    """(word as typed, the stems it counts as present under: its own and its verb's other forms, as
+    matching.TermMatcher counts them) for each informative word of the question, in order, once each."""
     out, seen = [], set()
     for word in _WORD.findall(question):
         stems = tokenize(word)
         if stems and stems[0] not in seen and stems[0] not in FORM_WORDS:
             seen.add(stems[0])
-            out.append((word, stems[0]))
+            out.append((word, frozenset(stems[:1]) | verb_forms(word.lower())))
     return out
 
 
@@ -63,16 +64,15 @@ def why_not(question: str, hits: Sequence[Hit], evidence: Evidence, confidence: 
     named with the passages' own word for it when one is at cosine `near` or more ("no article mentions
     “paper”; the passages nearest the question say “newspaper”"): the user learns how the articles put it."""
     words = _words(question)
-    nowhere = [w for w, stem in words  # not even in another form of its verb ("say": "said" is a mention)
-               if all(evidence.term_weight(t) >= evidence.missing_idf for t in {stem} | verb_forms(w.lower()))]
+    nowhere = [w for w, stems in words if all(evidence.term_weight(t) >= evidence.missing_idf for t in stems)]
     sure = f"confidence {confidence:.2f}, below {threshold:.2f}"
     if nowhere:
         instead = _said_instead(nowhere, hits, evidence, near) if near < 1.0 else []
         said = f"; the passages nearest the question say {_join(instead, 'and')}" if instead else ""
         return f"no article mentions {_join(nowhere)}{said} ({sure})"
     read = set(tokenize(" ".join(h.chunk.text for h in hits)))
-    found = [w for w, stem in words if read & ({stem} | verb_forms(w.lower()))]
-    missing = [w for w, _ in words if w not in found]
+    found = [w for w, stems in words if read & stems]
+    missing = [w for w, stems in words if not read & stems]
     kind = asked_kind(question)
     if found and missing:
         return f"the articles mention {_join(found[:3], 'and')} but never say {_join(missing[:3])} ({sure})"
