@@ -51,10 +51,11 @@ _NUMBER_WORDS = frozenset(
 # "Last week", "Next year", "This month": a capitalised first word before these is a time, not a name.
 _TIME_UNITS = frozenset("week weeks month months year years weekend night morning evening time".split())
 _CONNECTORS = frozenset({"of", "the", "and", "de", "for", "van", "von", "da", "&", "-", "’s", "'s"})
+_CURRENCY = "$£€¥"  # symbols written before an amount
 _TOKEN = re.compile(
     r"(?:[A-Z]\.){2,}"  # U.S., D.C.
     r"|[A-Z]\.(?=[ \u00a0]+[A-Z])"  # a middle initial inside a name: "Harsh V. Pant", "John F. Kennedy"
-    r"|[$£€¥]?\d[\d,.:]*\d%?|[$£€¥]?\d%?"  # 1,200  3.5%  $6.5  10:30
+    rf"|[{_CURRENCY}]?\d[\d,.:]*\d%?|[{_CURRENCY}]?\d%?"  # 1,200  3.5%  $6.5  10:30
     r"|[^\W\d_][\w’'-]*[\w]|[^\W\d_]"  # words, mid-term, Kazan’s
     r"|[^\w\s]")
 _YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})s?$")
@@ -72,8 +73,8 @@ NUMBER_QUESTION = re.compile(
     r"price|cost|speed|distance|temperature|rate|share|age|length|height|weight|total|value|sum)\b",
     re.IGNORECASE)
 DATE_QUESTION = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
-                     r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
-                     re.IGNORECASE)
+                           r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
+                           re.IGNORECASE)
 _PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|country|state|place|town|region|continent|"
                       r"province|county|nation|island|river|capital|location|area|village|district|street)\b"
                       r"|\bfrom (what|which) (city|country|town|place)\b", re.IGNORECASE)
@@ -166,7 +167,7 @@ _SCALES = frozenset("hundred thousand million billion trillion percent % per cen
 def _amount(a: _Token, b: _Token) -> bool:
     """Are a and b one amount ("$ | 1.2", "1.2 | billion", "5 | %")?"""
     return (_is_number(a.text) and (b.text.lower() in _SCALES or b.text == "%")) or bool(
-        _DIGIT.search(b.text) and a.text in "$£€¥")
+        _DIGIT.search(b.text) and a.text in _CURRENCY)
 
 
 def _capital(t: _Token) -> bool:
@@ -247,7 +248,7 @@ _MONEY_QUESTION = re.compile(
     r"\bhow much\b.*\b(?:cost|costs|costing|pay|pays|paid|spend|spends|spent|worth|price|priced|budget|fund|funds|"
     r"funded|funding|raise|raised|earn|earns|earned|invest|invested|salary|wages?|revenue|fees?|money|profit|loans?|"
     r"grants?|donate|donated|pledge|pledged|owe|owed|fined|sell|sold|buy|bought|charge|charged)\b", re.IGNORECASE)
-_MONEY = re.compile(r"[$£€¥]|\b(?:dollars?|euros?|pounds|yen|yuan|rubles?|roubles?|rupees?|francs?|pesos?|"
+_MONEY = re.compile(rf"[{_CURRENCY}]|\b(?:dollars?|euros?|pounds|yen|yuan|rubles?|roubles?|rupees?|francs?|pesos?|"
                     r"USD|EUR|GBP)\b", re.IGNORECASE)
 
 
