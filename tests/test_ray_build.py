@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +18,7 @@ from conftest import SEEDS, assert_citation_contract
 
 from assistant import Assistant, Settings
 from assistant.config import RaySettings
+from assistant.errors import ModelError
 from assistant.fronts.cli import main
 from assistant.index import ray_encoder
 from assistant.index.encoder import SentenceEncoder
@@ -31,6 +35,44 @@ def local_ray() -> Iterator[None]:
     assert [node["NodeManagerAddress"] for node in ray.nodes()] == ["127.0.0.1"]
     yield
     ray_encoder.stop()
+
+
+class _SlowRay:
+    """Stands in for `ray` in a start that times out: each failing `init` leaves a real child process
+    behind, as a half-started Ray leaves its GCS and raylet."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.left: list[subprocess.Popen[bytes]] = []
+
+    def init(self, **kwargs: object) -> None:
+        self.calls += 1
+        assert kwargs["_node_ip_address"] == "127.0.0.1"
+        if self.calls <= self.failures:
+            self.left.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]))
+            raise Exception("The current node timed out during startup.")
+
+    def shutdown(self) -> None:
+        pass
+
+    def is_initialized(self) -> bool:
+        return False
+
+
+def test_a_local_start_that_times_out_is_retried_and_its_processes_stopped() -> None:
+    slow = _SlowRay(failures=2)
+    ray_encoder._start_local(slow, cpus=2)
+    assert slow.calls == 3
+    assert [p.wait(timeout=10) for p in slow.left] == [-signal.SIGKILL] * 2  # both leftovers killed by PID
+
+
+def test_a_local_start_that_never_comes_up_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = _SlowRay(failures=ray_encoder.LOCAL_START_ATTEMPTS)
+    monkeypatch.setattr(ray_encoder, "_ray", lambda: slow)
+    with pytest.raises(ModelError, match="cannot connect to Ray at a new local instance: it did not start in 3"):
+        ray_encoder.start(None, cpus=2)
+    assert [p.wait(timeout=10) for p in slow.left] == [-signal.SIGKILL] * 3
 
 
 def _texts() -> list[str]:

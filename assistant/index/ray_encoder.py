@@ -10,9 +10,11 @@ starting a pool costs a model load per actor.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 INSTALL = 'pip install "assistant[ray]"'
 LOCAL_BELOW = 64  # fewer texts than this are embedded in-process (queries, tiny batches)
+LOCAL_START_ATTEMPTS = 3  # a local Ray whose raylet misses Ray's 30 s start-up wait is started again
 
 
 class _Embed:
@@ -64,10 +67,47 @@ def start(address: str | None, cpus: int | None = None) -> None:
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+            _start_local(ray, cpus)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ModelError(f"cannot connect to Ray at {address or 'a new local instance'}: {exc}; start one with "
                          "`ray start --head` or pass --ray with its address") from exc
+
+
+def _start_local(ray: Any, cpus: int | None) -> None:
+    """Start an in-process Ray bound to 127.0.0.1, up to LOCAL_START_ATTEMPTS times.
+
+    Ray waits a fixed 30 s for its raylet to register and then raises a bare `Exception`; on a machine
+    busy with other work that wait can run out (it did once in this project's CI, beside another test
+    run). A failed start leaves the processes it spawned running, so they are stopped by PID (the
+    children this process gained during the attempt) before the next try."""
+    for attempt in range(1, LOCAL_START_ATTEMPTS + 1):
+        before = _child_pids()
+        try:
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+            return
+        except Exception as exc:  # Ray's start-up timeout is a bare Exception
+            ray.shutdown()
+            _kill(_child_pids() - before)
+            if attempt == LOCAL_START_ATTEMPTS:
+                raise RuntimeError(f"it did not start in {attempt} attempts ({exc})") from exc
+            log.warning("a local Ray did not start (%s); trying again (%d of %d)", exc, attempt + 1,
+                        LOCAL_START_ATTEMPTS)
+
+
+def _child_pids() -> set[int]:
+    """The PIDs of this process's descendants (psutil comes with Ray); empty if it cannot be read."""
+    try:
+        import psutil
+    except ImportError:
+        return set()
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
+def _kill(pids: set[int]) -> None:
+    """SIGKILL each PID that is still running (a half-started Ray cannot be asked to stop)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # gone already, or not ours
+            os.kill(pid, signal.SIGKILL)
 
 
 def _dimensions(path: Path) -> int | None:
