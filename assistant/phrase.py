@@ -192,8 +192,26 @@ def _cuts_name(toks: list[_Token], i: int, j: int, asked: set[str]) -> bool:
 
 
 def _cuts(toks: list[_Token], i: int, j: int) -> bool:
-    """Would toks[i:j] cut an amount ("$1.2 | billion") in two? Such a span is no candidate."""
-    return (i > 0 and _amount(toks[i - 1], toks[i])) or (j < len(toks) and _amount(toks[j - 1], toks[j]))
+    """Would toks[i:j] cut an amount ("$1.2 | billion") or a ratio ("one | in six") in two? Such a span is no
+    candidate."""
+    if (i > 0 and _amount(toks[i - 1], toks[i])) or (j < len(toks) and _amount(toks[j - 1], toks[j])):
+        return True
+    return any(k < i < e or k < j < e for k, e in _ratios(toks, max(0, i - 3), min(j + 1, len(toks))))
+
+
+def _ratios(toks: list[_Token], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The ratios ("one in six", "3 out of 10"; not "3 in 2019") starting in toks[lo:hi], as token ranges."""
+    out = []
+    for k in range(lo, hi):
+        if not _is_number(toks[k].text):
+            continue
+        words = [t.text.lower() for t in toks[k + 1 : k + 4]]
+        gap = 1 if words[:1] == ["in"] else 2 if words[:2] == ["out", "of"] else 0
+        if gap and k + gap + 1 < len(toks):
+            second = toks[k + gap + 1].text
+            if _is_number(second) and not _YEAR.match(second):
+                out.append((k, k + gap + 2))
+    return out
 
 
 @dataclass(frozen=True)
@@ -209,12 +227,14 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     """Every candidate phrase of `text[start:end]` with its features, for the question."""
     asked = set(tokenize(question))
     head = asked_head(question)
+    kind = asked_kind(question)
     plural = bool(re.search(r"\b(?:what|which) [a-z]+(?<!s)s\b", question, re.IGNORECASE))  # "which countries"
     toks = _tokens(text, start, end)
     matched = [i for i, t in enumerate(toks) if t.stem and t.stem in asked]
     n = len(toks)
     words = [t.text for t in toks]
-    grammar = _Grammar(words, tag(words), matched)
+    tags = tag(words)
+    grammar = _Grammar(words, tags, matched)
     out: list[Span] = []
     for i in range(n):
         for j in range(i + 1, min(i + MAX_TOKENS, n) + 1):
@@ -232,14 +252,57 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
             if first.stem in asked or last.stem in asked:
                 continue  # the question's own words are not its answer (inside a name they may be: "World Food
                 # Program" for "Which food agency?")
-            if _cuts(toks, i, j):
+            if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j):
                 continue
             out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
                             + grammar.features(i, j)))
     if _MONEY_QUESTION.search(question):  # "How much did the repairs cost?" asks for an amount of money
         money = [s for s in out if _MONEY.search(text, s.start, s.end)]
         out = money or out
+    if _MEASURE_QUESTION.search(question):  # "How long …?" asks for a length of time or space, not a count
+        out = [s for s in out if _has_unit(text, s.start, s.end, end) or _counts_nouns(toks, tags, s)]
     return out
+
+
+def _counts_nouns(toks: list[_Token], tags: list[Tag], span: Span) -> bool:
+    """Is the span's last word a number counting the plural noun right after it ("three terms")?"""
+    last = next(k for k in range(len(toks) - 1, -1, -1) if toks[k].end <= span.end)
+    return _is_number(toks[last].text) and last + 1 < len(toks) and tags[last + 1].pos == "NNS"
+
+
+def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int) -> bool:
+    """Is toks[i:j] ruled out for the kind whatever its score? A date is no one's name and no place
+    ("Friday", "June", "March 3" for "Who …?"); the day or year of a date and an ordinal are no count ("3"
+    of "March 3", "second" of "a second terminal" for "What is the population …?")."""
+    span = toks[i:j]
+    if kind in ("person", "place"):
+        return any(t.text.lower() in _DATE_WORDS for t in span) and all(
+            _is_date(t.text) or _is_number(t.text) or not t.stem or t.text.lower() in _CONNECTORS for t in span)
+    if kind == "number":
+        return all(not _is_number(t.text) or t.text.lower() in _ORDINALS or _in_date(toks, i + k)
+                   for k, t in enumerate(span))
+    return False
+
+
+_ORDINALS = frozenset({"first", "second"})  # "third", "fourth" and "fifth" are fractions too ("by a third")
+_BEFORE_A_YEAR = frozenset({"in", "since", "until", "till", "early", "late", "before", "after", "during"})
+
+
+def _in_date(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] the day or year of a written date ("March 3", "3 March", "March 3, 2024", "March 2024",
+    "in 2024", "early 2024")?"""
+    def month(m: int) -> bool:  # capitalised: "May 3", not "may"
+        return 0 <= m < len(toks) and toks[m].text[:1].isupper() and toks[m].text.lower() in _MONTHS
+
+    word = toks[k].text
+    if not word.isdigit():
+        return False
+    if month(k - 1) or (len(word) <= 2 and month(k + 1)):
+        return True
+    if _YEAR.match(word) and k > 0 and toks[k - 1].text.lower() in _BEFORE_A_YEAR:
+        return True
+    return (bool(_YEAR.match(word)) and k >= 3 and toks[k - 1].text == "," and toks[k - 2].text.isdigit()
+            and month(k - 3))
 
 
 # "How much did it cost / did they pay / was pledged": the answer is an amount of money, when the quote has one
@@ -251,6 +314,10 @@ _MONEY_QUESTION = re.compile(
 _MONEY = re.compile(rf"[{_CURRENCY}]|\b(?:dollars?|euros?|pounds|yen|yuan|rubles?|roubles?|rupees?|francs?|pesos?|"
                     r"USD|EUR|GBP)\b", re.IGNORECASE)
 
+
+# "How long / far / tall / high / deep / wide / heavy / fast …?" asks for a measure: a number with its unit
+# ("11 days", "3 metres"), never a bare count ("one" of "one of its piers"); without one nothing is marked.
+_MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|tall|high|deep|wide|heavy|fast)\b", re.IGNORECASE)
 
 _BREAKS = frozenset({",", ".", ":", "CC", ")"})
 
@@ -412,13 +479,26 @@ _UNIT_AFTER = re.compile(
     r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"
 
 
+# A share written as a ratio keeps its second number: "one in six", "3 out of 10" (not a year: "3 in 2019").
+_RATIO_AFTER = re.compile(r"[ \u00a0](?:in|out of) (?:every )?(?!(?:1[0-9]|20)[0-9]{2}\b)(?:\d[\d,.]*|one|two|three|"
+                          r"four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|a hundred|a thousand)\b",
+                          re.IGNORECASE)
+
+
+def _has_unit(text: str, start: int, end: int, quote_end: int) -> bool:
+    """Does a number of `text[start:end]` have its unit right after it, inside the span or beyond it?"""
+    return any(_is_number(m.group(0)) and _UNIT_AFTER.match(text, m.end(), quote_end)
+               for m in _TOKEN.finditer(text, start, end))
+
+
 def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> tuple[int, int] | None:
     """A number phrase widened over the unit that follows it inside the quote (ending at `end`)."""
     if kind != "number" or span is None:
         return span
     # from the span's last number: the span may already hold part of the unit ("92 km" of "92 km/h")
     numbers = [m.end() for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
-    unit = _UNIT_AFTER.match(text, numbers[-1], end) if numbers else None
+    unit = (_UNIT_AFTER.match(text, numbers[-1], end) or _RATIO_AFTER.match(text, numbers[-1], end)) if numbers \
+        else None
     return (span[0], unit.end()) if unit and unit.end() > span[1] else span
 
 

@@ -43,7 +43,7 @@ _LEANS_BACK = re.compile(
 _SAYS = r"(?:said|says|added|told|noted|wrote|stated|explained|argued|warned|insisted|reported|announced|confirmed)"
 _ATTRIBUTED = re.compile(
     rf"\b(?:he|she|they)\s+{_SAYS}\b"
-    r"|\b(?:said|says|added|told)\s+(?:he|she|they)\b"
+    r"|\b(?:said|says|added)\s+(?:he|she|they)\s*(?:[,.;:!?]|$)"  # "…,” said he."; not "Brisco said he had"
     rf"|\bthe\s+(?:{_REFERENCE_NOUNS})\s+{_SAYS}\b"
     rf"|\baccording\s+to\s+(?:him|her|them|it|the\s+(?:{_REFERENCE_NOUNS})\b(?!\s+of\b))",
     re.IGNORECASE,

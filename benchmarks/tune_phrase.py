@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.chunking import split_sentences
 from assistant.config import AnswerSettings
-from assistant.phrase import KINDS, asked_kind, best_phrase, spans
+from assistant.phrase import KINDS, PHRASE_FEATURES, asked_kind, best_phrase, spans
 
 from .cli import BENCH
 from .data import read_jsonl
@@ -53,10 +53,8 @@ def examples(squad: Path, size: int) -> dict[str, list[tuple[Question, str, list
         sentence = next((s for s in split_sentences(text, (0, len(text)), 120) if s[0] <= at < s[1]), None)
         if sentence is None:
             continue
-        cands = spans(q["question"], text, *sentence)
-        if not cands:
-            continue
-        x = np.asarray([c.features for c in cands], dtype=np.float64)
+        cands = spans(q["question"], text, *sentence)  # none: kept, scored 0 (a rule that rules out every span)
+        x = np.asarray([c.features for c in cands], dtype=np.float64).reshape(len(cands), len(PHRASE_FEATURES))
         y = np.asarray([squad_scores(text[c.start : c.end], q["answers"])[0] for c in cands])
         out[kind].append((q, text, cands, x, y))
     return out
@@ -64,7 +62,7 @@ def examples(squad: Path, size: int) -> dict[str, list[tuple[Question, str, list
 
 def fit(data: list, l2: float) -> np.ndarray:  # type: ignore[type-arg]
     """Conditional logit over each question's candidate spans (positives: the exact-match spans)."""
-    return conditional_logit([(x, y) for _, _, _, x, y in data], data[0][3].shape[1] if data else 0, l2)
+    return conditional_logit([(x, y) for _, _, _, x, y in data if len(y)], len(PHRASE_FEATURES), l2)
 
 
 TOKEN_FEATURES = ("cos_asked_word", "cos_question_word_max", "cos_question_word_mean", "cos_question")
@@ -97,7 +95,7 @@ def evaluate(kind: str, data: list, w: np.ndarray) -> tuple[float, float]:  # ty
     """Mean official (EM, F1) of the best span; no phrase scores 0."""
     em = f1 = 0.0
     for q, text, cands, _, _ in data:
-        found = best_phrase(kind, text, cands, list(w), max(c.end for c in cands))
+        found = best_phrase(kind, text, cands, list(w), max(c.end for c in cands)) if cands else None
         if found is not None:
             e, f = squad_scores(text[found[0] : found[1]], q["answers"])
             em, f1 = em + e, f1 + f
@@ -146,6 +144,8 @@ def main() -> None:
         held = data.get(kind, [])[len(data.get(kind, [])) // 2 :]
         if kind in shipped and held:
             parts.append((len(held), *evaluate(kind, held, np.asarray(shipped[kind]))))
+            print(f"shipped weights {kind:7s} held-out {len(held):5d}: EM {100 * parts[-1][1]:.1f} "
+                  f"F1 {100 * parts[-1][2]:.1f}")
     _, em, f1 = overall(parts)
     print(f"shipped weights, same held-out half: EM {100 * em:.1f} F1 {100 * f1:.1f}")
     print("weights = {")

@@ -65,6 +65,10 @@ def _phrase(question: str, sentence: str) -> str | None:
      "The pier reopened after eight months of repairs that cost the council $3.1 million, officials said.",
      "$3.1 million"),
     ("How big is the new battery?", "The town installed a 40-megawatt battery beside the substation.", "40-megawatt"),
+    # a share written as a ratio keeps its second number
+    ("What share of the seedlings survived?", "Only about one in four seedlings survived the dry summer.",
+     "one in four"),
+    ("What proportion of the voters backed the plan?", "Three out of 10 voters backed the plan.", "Three out of 10"),
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase
@@ -135,6 +139,24 @@ def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
     assert _phrase("Who won the vote?", "the vote was close and the count went on all night.") is None
     assert _phrase("When did the talks start?", "The talks started after the ministers arrived.") is None
     assert _phrase("Why did the talks fail?", "The talks failed because neither side would move.") is None
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    # a date is no one's name and no place
+    ("Who repainted the lighthouse?", "The lighthouse, repainted in May, reopened to visitors on Sunday."),
+    ("Where will the fair be held?", "The fair will be held next September, the organisers said."),
+    # the day or year of a date, and an ordinal, are no count
+    ("What is the population of Vell?", "VELL, April 9 - The council approved a second ferry route in early 2023."),
+    # a measure is a number with its unit, not a count of something else
+    ("How long will the tunnel stay shut?",
+     "The tunnel, dug in 1911, will stay shut after one of its walls cracked, engineers said."),
+])
+def test_no_phrase_of_the_wrong_kind(question: str, sentence: str) -> None:
+    assert _phrase(question, sentence) is None
+
+
+def test_a_measure_may_be_counted_in_any_plural_noun() -> None:
+    assert _phrase("How long did the coach stay?", "The coach, who stayed four seasons, left in June.") == "four"
 
 
 def test_the_question_s_own_words_are_not_the_answer() -> None:

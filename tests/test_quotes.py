@@ -39,6 +39,9 @@ According to the agency, the Ostby river crested at 6.2 metres overnight, its hi
     ("According to the World Health Organization, the death toll rose to 40.", False),
     ("The death toll rose to 40, Ruritania's health ministry said.", False),
     ("According to the head of the agency's office in Valen, the toll rose.", False),
+    # "said he" leans back only as an inverted attribution, not as "<Name> said he …"
+    ("“The talks are over,” said he, leaving the room.", True),
+    ("Ms Arden, who led the union for a decade, said she had resigned.", False),
 ])
 def test_which_sentences_lean_on_the_one_before(sentence: str, leans: bool) -> None:
     assert leans_back(sentence) is leans
