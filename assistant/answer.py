@@ -28,7 +28,7 @@ from .config import AnswerSettings
 from .evidence import Evidence
 from .index.lexical import tokenize, tokenize_words
 from .matching import TermMatcher
-from .phrase import DATE_QUESTION, NUMBER_QUESTION, phrase_evidence
+from .phrase import DATE_QUESTION, NUMBER_QUESTION, as_question, phrase_evidence
 from .types import Article, Chunk, Citation, Hit
 
 # Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's
@@ -72,6 +72,7 @@ _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 
 def question_type(question: str) -> str:
     """The kind of answer asked for: "number", "date", "entity" or "other"."""
+    question = as_question(question)  # "Name the agency …" asks "which agency …"
     if NUMBER_QUESTION.search(question):
         return "number"
     if DATE_QUESTION.search(question):

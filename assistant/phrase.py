@@ -75,17 +75,29 @@ NUMBER_QUESTION = re.compile(
 DATE_QUESTION = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
                            r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
                            re.IGNORECASE)
-_PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|country|state|place|town|region|continent|"
-                      r"province|county|nation|island|river|capital|location|area|village|district|street)\b"
+_PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|cities|country|countries|states?|places?|towns?|"
+                      r"regions?|continents?|provinces?|county|counties|nations?|islands?|rivers?|capitals?|"
+                      r"locations?|areas?|villages?|districts?|streets?)\b"
                       r"|\bfrom (what|which) (city|country|town|place)\b", re.IGNORECASE)
-_PERSON_Q = re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose)\b|\b(what|which) (person|man|woman|president|"
-                       r"king|leader|player|author|writer|company|organi[sz]ation|group|team|newspaper|agency|"
-                       r"party|minister|official)\b|\bname of\b|\bwhat is the name\b", re.IGNORECASE)
+_PERSON_Q = re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose)\b|\b(what|which) (person|people|man|men|woman|"
+                       r"women|presidents?|kings?|leaders?|players?|authors?|writers?|company|companies|"
+                       r"organi[sz]ations?|groups?|teams?|newspapers?|agency|agencies|party|parties|ministers?|"
+                       r"officials?)\b|\bname of\b|\bwhat is the name\b", re.IGNORECASE)
 _THING_Q = re.compile(r"\b(?:what|which) (?:kind of |type of |sort of )?([a-z]+)\b", re.IGNORECASE)
+
+
+# "Name the agency that …", "Identify the company …", "List the countries …": a request that reads as "which X"
+_NAME_THE = re.compile(r"^\s*(?:please\s+)?(?:name|identify|list)\s+(?:the|a|an|all\s+the)\s+", re.IGNORECASE)
+
+
+def as_question(question: str) -> str:
+    """The question with a request to name something rewritten as "which X" ("Name the agency …")."""
+    return _NAME_THE.sub("which ", question, count=1)
 
 
 def asked_kind(question: str) -> str | None:
     """What the question asks for: one of KINDS, or None for a reason or manner ("why", "how did")."""
+    question = as_question(question)
     if NUMBER_QUESTION.search(question):
         return "number"
     if DATE_QUESTION.search(question):
@@ -105,6 +117,7 @@ def asked_kind(question: str) -> str | None:
 def asked_head(question: str) -> str | None:
     """The noun a "which X" / "what X" / "how many X" question names, or the role a "who is the X"
     question asks about ("Who is the Taliban spokesman who…": spokesman), stemmed; else None."""
+    question = as_question(question)
     match = re.search(r"\b(?:what|which|how many|how much) (?:kind of |type of |sort of )?([a-z]+)", question,
                       re.IGNORECASE)
     if match and match.group(1).lower() not in STOP_WORDS:
@@ -200,16 +213,18 @@ def _cuts(toks: list[_Token], i: int, j: int) -> bool:
 
 
 def _ratios(toks: list[_Token], lo: int, hi: int) -> list[tuple[int, int]]:
-    """The ratios ("one in six", "3 out of 10"; not "3 in 2019") starting in toks[lo:hi], as token ranges."""
+    """The ratios and ranges starting in toks[lo:hi], as token ranges: "one in six", "3 out of 10", "40-45",
+    "10 to 12" (not "3 in 2019", nor "2019-2020")."""
     out = []
     for k in range(lo, hi):
-        if not _is_number(toks[k].text):
+        if not _is_number(toks[k].text) or _YEAR.match(toks[k].text):
             continue
         words = [t.text.lower() for t in toks[k + 1 : k + 4]]
-        gap = 1 if words[:1] == ["in"] else 2 if words[:2] == ["out", "of"] else 0
+        gap = 1 if words[:1] in (["in"], ["-"], ["–"], ["to"]) else 2 if words[:2] == ["out", "of"] else 0
         if gap and k + gap + 1 < len(toks):
             second = toks[k + gap + 1].text
-            if _is_number(second) and not _YEAR.match(second):
+            if _is_number(second) and not _YEAR.match(second) and (words[0] in ("in", "out")
+                                                                    or toks[k].text[:1].isdigit()):
                 out.append((k, k + gap + 2))
     return out
 
@@ -228,6 +243,7 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     asked = set(tokenize(question))
     head = asked_head(question)
     kind = asked_kind(question)
+    ages = bool(_AGE_QUESTION.search(question))
     plural = bool(re.search(r"\b(?:what|which) [a-z]+(?<!s)s\b", question, re.IGNORECASE))  # "which countries"
     toks = _tokens(text, start, end)
     matched = [i for i, t in enumerate(toks) if t.stem and t.stem in asked]
@@ -252,7 +268,7 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
             if first.stem in asked or last.stem in asked:
                 continue  # the question's own words are not its answer (inside a name they may be: "World Food
                 # Program" for "Which food agency?")
-            if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j):
+            if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j, ages):
                 continue
             out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
                             + grammar.features(i, j)))
@@ -270,7 +286,7 @@ def _counts_nouns(toks: list[_Token], tags: list[Tag], span: Span) -> bool:
     return _is_number(toks[last].text) and last + 1 < len(toks) and tags[last + 1].pos == "NNS"
 
 
-def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int) -> bool:
+def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int, ages: bool = False) -> bool:
     """Is toks[i:j] ruled out for the kind whatever its score? A date is no one's name and no place
     ("Friday", "June", "March 3" for "Who …?"); the day or year of a date and an ordinal are no count ("3"
     of "March 3", "second" of "a second terminal" for "What is the population …?")."""
@@ -279,18 +295,22 @@ def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int) -> bool:
         return any(t.text.lower() in _DATE_WORDS for t in span) and all(
             _is_date(t.text) or _is_number(t.text) or not t.stem or t.text.lower() in _CONNECTORS for t in span)
     if kind == "number":
-        return all(not _is_number(t.text) or t.text.lower() in _ORDINALS or _in_date(toks, i + k)
+        if j == i + 1 and span[0].text.lower() == "one" and j < len(toks) and toks[j].text.lower() == "of":
+            return True  # "one of its piers": a pronoun, not a count
+        return all(not _is_number(t.text) or t.text.lower() in _ORDINALS or _in_date(toks, i + k, years=not ages)
                    for k, t in enumerate(span))
     return False
 
 
 _ORDINALS = frozenset({"first", "second"})  # "third", "fourth" and "fifth" are fractions too ("by a third")
+# "How old is the bridge?": "built in 1842" answers, so a year after "in" stays a candidate
+_AGE_QUESTION = re.compile(r"\bhow old\b|\bhow long ago\b", re.IGNORECASE)
 _BEFORE_A_YEAR = frozenset({"in", "since", "until", "till", "early", "late", "before", "after", "during"})
 
 
-def _in_date(toks: list[_Token], k: int) -> bool:
+def _in_date(toks: list[_Token], k: int, years: bool = True) -> bool:
     """Is toks[k] the day or year of a written date ("March 3", "3 March", "March 3, 2024", "March 2024",
-    "in 2024", "early 2024")?"""
+    and with `years` "in 2024", "early 2024")?"""
     def month(m: int) -> bool:  # capitalised: "May 3", not "may"
         return 0 <= m < len(toks) and toks[m].text[:1].isupper() and toks[m].text.lower() in _MONTHS
 
@@ -299,7 +319,7 @@ def _in_date(toks: list[_Token], k: int) -> bool:
         return False
     if month(k - 1) or (len(word) <= 2 and month(k + 1)):
         return True
-    if _YEAR.match(word) and k > 0 and toks[k - 1].text.lower() in _BEFORE_A_YEAR:
+    if years and _YEAR.match(word) and k > 0 and toks[k - 1].text.lower() in _BEFORE_A_YEAR:
         return True
     return (bool(_YEAR.match(word)) and k >= 3 and toks[k - 1].text == "," and toks[k - 2].text.isdigit()
             and month(k - 3))
@@ -479,15 +499,18 @@ _UNIT_AFTER = re.compile(
     r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"
 
 
+_NUMBER_WORD = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                r"fifty|hundred|thousand|a hundred|a thousand)\b")
+# A range keeps its second number when a unit follows it: "two and eight degrees Celsius", "10-12 km".
+_RANGE_AFTER = re.compile(rf"[ \u00a0]*(?:-|–|to|and)[ \u00a0]*{_NUMBER_WORD}", re.IGNORECASE)
 # A share written as a ratio keeps its second number: "one in six", "3 out of 10" (not a year: "3 in 2019").
-_RATIO_AFTER = re.compile(r"[ \u00a0](?:in|out of) (?:every )?(?!(?:1[0-9]|20)[0-9]{2}\b)(?:\d[\d,.]*|one|two|three|"
-                          r"four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|a hundred|a thousand)\b",
+_RATIO_AFTER = re.compile(rf"[ \u00a0](?:in|out of) (?:every )?(?!(?:1[0-9]|20)[0-9]{{2}}\b){_NUMBER_WORD}",
                           re.IGNORECASE)
 
 
 def _has_unit(text: str, start: int, end: int, quote_end: int) -> bool:
     """Does a number of `text[start:end]` have its unit right after it, inside the span or beyond it?"""
-    return any(_is_number(m.group(0)) and _UNIT_AFTER.match(text, m.end(), quote_end)
+    return any(_is_number(m.group(0)) and _unit_end(text, m.end(), quote_end) is not None
                for m in _TOKEN.finditer(text, start, end))
 
 
@@ -497,9 +520,21 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
         return span
     # from the span's last number: the span may already hold part of the unit ("92 km" of "92 km/h")
     numbers = [m.end() for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
-    unit = (_UNIT_AFTER.match(text, numbers[-1], end) or _RATIO_AFTER.match(text, numbers[-1], end)) if numbers \
-        else None
-    return (span[0], unit.end()) if unit and unit.end() > span[1] else span
+    unit = _unit_end(text, numbers[-1], end) if numbers else None
+    if unit is None:
+        ratio = _RATIO_AFTER.match(text, numbers[-1], end) if numbers else None
+        unit = ratio.end() if ratio else None
+    return (span[0], unit) if unit is not None and unit > span[1] else span
+
+
+def _unit_end(text: str, at: int, end: int) -> int | None:
+    """Where the unit after the number ending at `at` ends ("6.2| metres", "two| and eight degrees"), if any
+    before `end`."""
+    unit = _UNIT_AFTER.match(text, at, end)
+    if unit is None:
+        second = _RANGE_AFTER.match(text, at, end)
+        unit = _UNIT_AFTER.match(text, second.end(), end) if second else None
+    return unit.end() if unit else None
 
 
 # "Who is Arkady Dubnov?": a question naming a person asks what the person is, not for a name ("Who was

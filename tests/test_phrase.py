@@ -33,6 +33,9 @@ WEIGHTS = dict(AnswerSettings().phrase_weights)
     ("What is the population of the province?", "number"),
     ("Which fruit grows there?", "thing"),
     ("What did the minister promise?", "other"),
+    ("Name the agency that sent the aid.", "person"),  # a request to name reads as "which agency"
+    ("List the countries that signed the pact.", "place"),
+    ("Which cities lost power?", "place"),
     ("Why did the talks fail?", None),
     ("How did the army respond?", None),
 ])
@@ -69,6 +72,12 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("What share of the seedlings survived?", "Only about one in four seedlings survived the dry summer.",
      "one in four"),
     ("What proportion of the voters backed the plan?", "Three out of 10 voters backed the plan.", "Three out of 10"),
+    # a range keeps both ends and its unit
+    ("How deep is the reservoir?", "Divers said the reservoir is 30-35 metres deep near the dam.", "30-35 metres"),
+    ("At what temperature is the cheese stored?", "The cheese is stored between four and nine degrees Celsius.",
+     "four and nine degrees Celsius"),
+    # "how old" is answered by the year a thing was made; "one of" is no count
+    ("How old is the mill?", "The mill, built in 1790, lost one of its wheels in the storm.", "1790"),
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase
