@@ -65,6 +65,10 @@ _DIGIT = re.compile(r"\d")
 # DATE_QUESTION are answer.question_type's too: one reading of what a question asks.
 _REASON = re.compile(r"^(why|how (?!many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide|"
                      r"far|early|late|soon))\b|\bwhy\b", re.IGNORECASE)
+# "Has the government responded?": a yes-or-no question names no phrase to mark (the quote answers it); a
+# choice ("Is it rising or falling?") does
+_YES_NO = re.compile(r"\s*(?:is|are|was|were|has|have|had|do|does|did|can|could|will|would|should|shall|might|must)"
+                     r"\s+(?!.*\b(?:who|whom|whose|where|which|what|when|or)\b)", re.IGNORECASE)
 NUMBER_QUESTION = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
     r"|\b(what|which) (percentage|percent|proportion|number|amount|size|population|price|cost|"
@@ -75,14 +79,13 @@ NUMBER_QUESTION = re.compile(
 DATE_QUESTION = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
                            r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
                            re.IGNORECASE)
-_PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|cities|country|countries|states?|places?|towns?|"
-                      r"regions?|continents?|provinces?|county|counties|nations?|islands?|rivers?|capitals?|"
-                      r"locations?|areas?|villages?|districts?|streets?)\b"
+# Singular only: "which countries" asks for a list, which the "thing" weights mark better (plural_list)
+_PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|country|state|place|town|region|continent|"
+                      r"province|county|nation|island|river|capital|location|area|village|district|street)\b"
                       r"|\bfrom (what|which) (city|country|town|place)\b", re.IGNORECASE)
-_PERSON_Q = re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose)\b|\b(what|which) (person|people|man|men|woman|"
-                       r"women|presidents?|kings?|leaders?|players?|authors?|writers?|company|companies|"
-                       r"organi[sz]ations?|groups?|teams?|newspapers?|agency|agencies|party|parties|ministers?|"
-                       r"officials?)\b|\bname of\b|\bwhat is the name\b", re.IGNORECASE)
+_PERSON_Q = re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose)\b|\b(what|which) (person|man|woman|president|"
+                       r"king|leader|player|author|writer|company|organi[sz]ation|group|team|newspaper|agency|"
+                       r"party|minister|official)\b|\bname of\b|\bwhat is the name\b", re.IGNORECASE)
 _THING_Q = re.compile(r"\b(?:what|which) (?:kind of |type of |sort of )?([a-z]+)\b", re.IGNORECASE)
 
 
@@ -102,7 +105,7 @@ def asked_kind(question: str) -> str | None:
         return "number"
     if DATE_QUESTION.search(question):
         return "date"
-    if _REASON.search(question):
+    if _REASON.search(question) or _YES_NO.match(question):
         return None
     if _PLACE_Q.search(question):
         return "place"

@@ -34,9 +34,11 @@ WEIGHTS = dict(AnswerSettings().phrase_weights)
     ("Which fruit grows there?", "thing"),
     ("What did the minister promise?", "other"),
     ("Name the agency that sent the aid.", "person"),  # a request to name reads as "which agency"
-    ("List the countries that signed the pact.", "place"),
-    ("Which cities lost power?", "place"),
+    ("List the countries that signed the pact.", "thing"),  # a list: as "which countries"
     ("Why did the talks fail?", None),
+    ("Has the council approved the budget?", None),  # yes or no: the quote answers, no phrase does
+    ("Did the mayor say how many homes flooded?", "number"),
+    ("Is the river rising or falling?", "other"),  # a choice: the phrase is one of the two
     ("How did the army respond?", None),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None) -> None:
