@@ -540,9 +540,10 @@ def _unit_end(text: str, at: int, end: int) -> int | None:
     return unit.end() if unit else None
 
 
-# "Who is Arkady Dubnov?": a question naming a person asks what the person is, not for a name ("Who was
-# Guy's rival?" names no one: a possessive is not a name here).
-_WHO_NAME = re.compile(r"\s*(?i:who (?:is|was|are|were))\s+(?P<name>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,4})\s*\??\s*$")
+# "Who is Arkady Dubnov?", "What is the CSTO?": a question naming someone or something asks what it is, not
+# for a name ("Who was Guy's rival?" names no one: a possessive is not a name here).
+_WHO_NAME = re.compile(r"\s*(?i:(?:who|what) (?:is|was|are|were))\s+(?i:the\s+)?"
+                       r"(?P<name>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,4})\s*\??\s*$")
 _CLOSES = frozenset({",", ".", ";", ":", ")", "(", "—", "–", "”", "“", "\"", "?", "!"})
 _ARTICLES = frozenset({"a", "an", "the"})
 _COPULA = frozenset({"is", "was", "are", "were"})
@@ -553,13 +554,14 @@ _MAX_DESCRIPTION = 20  # tokens
 
 
 def described_name(question: str) -> list[str] | None:
-    """The words of the name a "Who is <Name>?" question asks about, else None."""
+    """The words of the name a "Who is <Name>?" or "What is (the) <Name>?" question asks about, else None."""
     match = _WHO_NAME.match(question)
     return match.group("name").split() if match else None
 
 
 def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Where the quote says what the named person is, else None. In order: the apposition after the name
+    """Where the quote says what the named person or thing is, else None. In order: the words an abbreviation
+    stands for ("the Collective Security Treaty Organization (CSTO)"), the apposition after the name
     ("Arkady Dubnov, a Russian political scientist, said"; "Philip I, Landgrave of Hesse, convoked"), the
     predicate ("Warsz was a nobleman who …"), the apposition before it ("the editor of the magazine,
     Thomas Martin, arranged"), the title before it in its noun phrase ("Russian political scientist Arkady
@@ -601,6 +603,14 @@ def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[i
         ok = any(t.pos in {"NN", "NNS"} for t in tags[b : a + 1]) and tags[b].pos not in _NOT_A_DESCRIPTION
         return (toks[b].start, toks[a].end) if ok else None
 
+    for k in ends:  # an abbreviation spelled out before it: "the Collective Security Treaty Organization (CSTO)"
+        if len(wanted) == 1 and k > 1 and words[k - 1] == "(" and k + 1 < n and words[k + 1] == ")":
+            a = k - 1
+            while a > 0 and k - 1 - a < _MAX_DESCRIPTION and (_capital(toks[a - 1]) or (
+                    lowered[a - 1] in _CONNECTORS - {"the", "'s", "’s"} and a > 1 and _capital(toks[a - 2]))):
+                a -= 1
+            if a < k - 1:
+                return toks[a].start, toks[k - 2].end
     for k in ends:
         if k + 2 < n and words[k + 1] == ",":
             found = phrase(k + 2, True)

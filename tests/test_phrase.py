@@ -112,6 +112,11 @@ def test_the_phrase_is_a_whole_phrase_where_the_grammar_puts_the_answer(question
      "Swedish engineer"),
     ("Who is Anna Berg?", "The bridge was designed by Anna Berg and opened in 2004.", None),  # it never says
     ("Who is Lars Eng?", "Lars Eng, said the mayor, would lead the inquiry.", None),  # a verb, not an apposition
+    # "What is (the) <Name>?" asks the same of a thing; an abbreviation is answered by the words it stands for
+    ("What is the NRWA?", "Farmers joined the Northern Rural Water Association (NRWA) in 2019.",
+     "Northern Rural Water Association"),
+    ("What is Tessafold?", "The plant is run by Tessafold, a Danish packaging firm.", "Danish packaging firm"),
+    ("What is the NRWA?", "We have plans in the framework of the NRWA.", None),  # a mention says nothing of it
 ])
 def test_who_is_a_name_asks_what_the_person_is(question: str, sentence: str, phrase: str | None) -> None:
     assert _phrase(question, sentence) == phrase
