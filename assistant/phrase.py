@@ -208,8 +208,8 @@ def _cuts_name(toks: list[_Token], i: int, j: int, asked: set[str]) -> bool:
 
 
 def _cuts(toks: list[_Token], i: int, j: int) -> bool:
-    """Would toks[i:j] cut an amount ("$1.2 | billion") or a ratio ("one | in six") in two? Such a span is no
-    candidate."""
+    """Would toks[i:j] cut an amount ("$1.2 | billion"), a ratio ("one | in six") or a range ("40 | -45") in
+    two? Such a span is no candidate."""
     if (i > 0 and _amount(toks[i - 1], toks[i])) or (j < len(toks) and _amount(toks[j - 1], toks[j])):
         return True
     return any(k < i < e or k < j < e for k, e in _ratios(toks, max(0, i - 3), min(j + 1, len(toks))))
@@ -291,8 +291,8 @@ def _counts_nouns(toks: list[_Token], tags: list[Tag], span: Span) -> bool:
 
 def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int, ages: bool = False) -> bool:
     """Is toks[i:j] ruled out for the kind whatever its score? A date is no one's name and no place
-    ("Friday", "June", "March 3" for "Who …?"); the day or year of a date and an ordinal are no count ("3"
-    of "March 3", "second" of "a second terminal" for "What is the population …?")."""
+    ("Friday", "June", "March 3" for "Who …?"); the day or year of a date, an ordinal and the pronoun "one of"
+    are no count ("3" of "March 3", "second" of "a second terminal" for "What is the population …?")."""
     span = toks[i:j]
     if kind in ("person", "place"):
         return any(t.text.lower() in _DATE_WORDS for t in span) and all(
@@ -523,9 +523,11 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
         return span
     # from the span's last number: the span may already hold part of the unit ("92 km" of "92 km/h")
     numbers = [m.end() for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
-    unit = _unit_end(text, numbers[-1], end) if numbers else None
+    if not numbers:
+        return span
+    unit = _unit_end(text, numbers[-1], end)
     if unit is None:
-        ratio = _RATIO_AFTER.match(text, numbers[-1], end) if numbers else None
+        ratio = _RATIO_AFTER.match(text, numbers[-1], end)
         unit = ratio.end() if ratio else None
     return (span[0], unit) if unit is not None and unit > span[1] else span
 
