@@ -23,7 +23,7 @@ from assistant.chunking import chunk_article
 from assistant.collection import copies_annotator
 from assistant.config import StoreSettings
 from assistant.index import store
-from assistant.index.build import open_index
+from assistant.index.build import BuildInterrupted, open_index
 from assistant.ingest import parse_article
 
 TESTS = Path(__file__).resolve().parent
@@ -298,3 +298,31 @@ def test_ctrl_c_keeps_the_finished_batches_says_how_to_resume_and_exits_130(tmp_
     settings = Settings(store=StoreSettings(batch_texts=40))  # resumed as `assistant index` resumes it, signatures too
     stored, _, _ = open_index(corpus, index, settings, encoder, annotate=copies_annotator(settings.duplicates))
     assert encoder.encoded_texts == stored.n_chunks + stored.n_sentences - sum(b.n_chunks + b.n_sentences for b in kept)
+
+
+def test_ctrl_c_just_after_a_batch_is_committed_keeps_and_counts_that_batch(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window the test above can hit by chance (it did once): the interrupt lands after a batch's
+    batch.json is in place, before the build has recorded the batch. That batch is finished: it stays."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    news_like_corpus(corpus, 60)
+    real_write = store._write
+    committed: list[Path] = []
+
+    def write_then_interrupt(path: Path, data: bytes) -> str:
+        digest = real_write(path, data)
+        if path.name == "batch.json":
+            committed.append(path.parent)
+            if len(committed) == 2:
+                raise KeyboardInterrupt  # as Ctrl+C would, right after the commit point
+        return digest
+
+    monkeypatch.setattr(store, "_write", write_then_interrupt)
+    settings = Settings(store=StoreSettings(batch_texts=40))
+    with pytest.raises(BuildInterrupted) as interrupted:
+        open_index(corpus, index, settings, FakeEncoder())
+    monkeypatch.undo()
+    assert len(committed) == 2 and all((batch / "batch.json").is_file() for batch in committed)
+    assert "2 finished batches" in str(interrupted.value)
+    [key] = (index / store.STAGING).iterdir()
+    assert len(_batches(index, key.name)) == 2

@@ -582,7 +582,12 @@ class Staging:
                 "writable, then run `assistant index` again to resume)"
             ) from exc
         except BaseException:
-            shutil.rmtree(batch, ignore_errors=True)
+            # Ctrl+C: an unfinished batch goes, but one whose batch.json is in place is finished (the interrupt
+            # came after its commit point) and is kept, and counted, for the resume
+            if (batch / "batch.json").is_file():
+                self.batches.append(Segment(batch, entry, self.dims))
+            else:
+                shutil.rmtree(batch, ignore_errors=True)
             raise
         segment = Segment(batch, entry, self.dims)
         self.batches.append(segment)
