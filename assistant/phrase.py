@@ -588,6 +588,9 @@ def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[i
             while b < n and words[b] not in _CLOSES and b - a < _MAX_DESCRIPTION \
                     and not (b > a and tags[b].pos in {"WP", "WDT"}):
                 b += 1
+            listed = _name_list_end(toks, b) if b > a and _capital(toks[b - 1]) else None
+            if listed is not None and listed - a <= _MAX_DESCRIPTION:  # "a bloc of Brazil, Russia and India"
+                b = listed
             if b == a or (b < n and words[b] not in _CLOSES and tags[b].pos not in {"WP", "WDT"}) \
                     or tags[a].pos in _NOT_A_DESCRIPTION:
                 return None
@@ -636,6 +639,30 @@ def description(name: Sequence[str], text: str, start: int, end: int) -> tuple[i
             a += 1
         if a < first and any(t.pos in {"NN", "NNS"} for t in tags[a:first]):  # a role, not a place
             return toks[a].start, toks[first - 1].end
+    return None
+
+
+def _name_list_end(toks: list[_Token], b: int) -> int | None:
+    """Where a list of names that goes on at the comma toks[b] ends, if it is one: "Brazil|, Russia, India and
+    South Africa|" (a comma then a name is not enough: "Oslo, Norway, said" is no list)."""
+    n, k = len(toks), b
+    while k < n and toks[k].text == ",":
+        k += 1
+        final = k < n and toks[k].text.lower() == "and"  # "…, India, and South Africa"
+        k += final
+        run = k
+        while run < n and _capital(toks[run]):
+            run += 1
+        if run == k:
+            return None
+        k = run
+        if final:
+            return k
+        if k < n and toks[k].text.lower() == "and":
+            run = k = k + 1
+            while run < n and _capital(toks[run]):
+                run += 1
+            return run if run > k else None
     return None
 
 

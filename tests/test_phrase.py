@@ -117,6 +117,10 @@ def test_the_phrase_is_a_whole_phrase_where_the_grammar_puts_the_answer(question
      "Northern Rural Water Association"),
     ("What is Tessafold?", "The plant is run by Tessafold, a Danish packaging firm.", "Danish packaging firm"),
     ("What is the NRWA?", "We have plans in the framework of the NRWA.", None),  # a mention says nothing of it
+    # an apposition holding a list of names goes to the list's end; a place and its country are no list
+    ("What is the Tarn Pact?", "Both joined the Tarn Pact, a trade club of Vell, Ostby, Marrow and Upper Kell, in May.",
+     "trade club of Vell, Ostby, Marrow and Upper Kell"),
+    ("Who is Lars Eng?", "Lars Eng, a teacher from Ostby, Vellmark, said the school would shut.", "teacher from Ostby"),
 ])
 def test_who_is_a_name_asks_what_the_person_is(question: str, sentence: str, phrase: str | None) -> None:
     assert _phrase(question, sentence) == phrase
