@@ -212,18 +212,20 @@ def _cuts(toks: list[_Token], i: int, j: int) -> bool:
     two? Such a span is no candidate."""
     if (i > 0 and _amount(toks[i - 1], toks[i])) or (j < len(toks) and _amount(toks[j - 1], toks[j])):
         return True
-    return any(k < i < e or k < j < e for k, e in _ratios(toks, max(0, i - 3), min(j + 1, len(toks))))
+    return any(k < i < e or k < j < e for k, e in _ratios(toks, max(0, i - 4), min(j + 1, len(toks))))
 
 
 def _ratios(toks: list[_Token], lo: int, hi: int) -> list[tuple[int, int]]:
-    """The ratios and ranges starting in toks[lo:hi], as token ranges: "one in six", "3 out of 10", "40-45",
-    "10 to 12" (not "3 in 2019", nor "2019-2020")."""
+    """The ratios and ranges starting in toks[lo:hi], as token ranges: "one in six", "one in every five", "one
+    in a hundred", "3 out of 10", "40-45", "10 to 12" (not "3 in 2019", nor "2019-2020")."""
     out = []
     for k in range(lo, hi):
         if not _is_number(toks[k].text) or _YEAR.match(toks[k].text):
             continue
         words = [t.text.lower() for t in toks[k + 1 : k + 4]]
         gap = 1 if words[:1] in (["in"], ["-"], ["–"], ["to"]) else 2 if words[:2] == ["out", "of"] else 0
+        if gap and words[0] in ("in", "out") and words[gap : gap + 1] in (["every"], ["a"]):
+            gap += 1
         if gap and k + gap + 1 < len(toks):
             second = toks[k + gap + 1].text
             if _is_number(second) and not _YEAR.match(second) and (words[0] in ("in", "out")
@@ -506,9 +508,6 @@ _NUMBER_WORD = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|
                 r"fifty|hundred|thousand|a hundred|a thousand)\b")
 # A range keeps its second number when a unit follows it: "two and eight degrees Celsius", "10-12 km".
 _RANGE_AFTER = re.compile(rf"[ \u00a0]*(?:-|–|to|and)[ \u00a0]*{_NUMBER_WORD}", re.IGNORECASE)
-# A share written as a ratio keeps its second number: "one in six", "3 out of 10" (not a year: "3 in 2019").
-_RATIO_AFTER = re.compile(rf"[ \u00a0](?:in|out of) (?:every )?(?!(?:1[0-9]|20)[0-9]{{2}}\b){_NUMBER_WORD}",
-                          re.IGNORECASE)
 
 
 def _has_unit(text: str, start: int, end: int, quote_end: int) -> bool:
@@ -525,10 +524,7 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
     numbers = [m.end() for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
     if not numbers:
         return span
-    unit = _unit_end(text, numbers[-1], end)
-    if unit is None:
-        ratio = _RATIO_AFTER.match(text, numbers[-1], end)
-        unit = ratio.end() if ratio else None
+    unit = _unit_end(text, numbers[-1], end)  # a ratio needs no widening: it is one candidate whole (_cuts)
     return (span[0], unit) if unit is not None and unit > span[1] else span
 
 

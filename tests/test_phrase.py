@@ -74,6 +74,7 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("What share of the seedlings survived?", "Only about one in four seedlings survived the dry summer.",
      "one in four"),
     ("What proportion of the voters backed the plan?", "Three out of 10 voters backed the plan.", "Three out of 10"),
+    ("What share of the homes flooded?", "About one in every five homes flooded in the storm.", "one in every five"),
     # a range keeps both ends and its unit
     ("How deep is the reservoir?", "Divers said the reservoir is 30-35 metres deep near the dam.", "30-35 metres"),
     ("At what temperature is the cheese stored?", "The cheese is stored between four and nine degrees Celsius.",
