@@ -282,7 +282,52 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
         out = money or out
     if _MEASURE_QUESTION.search(question):  # "How long …?" asks for a length of time or space, not a count
         out = [s for s in out if _has_unit(text, s.start, s.end, end) or _counts_nouns(toks, tags, s)]
+    if kind in ("date", "number") and matched:
+        out = _nearest_of_kind(kind, out, toks, matched, ages)
     return out
+
+
+def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matched: list[int], ages: bool
+                     ) -> list[Span]:
+    """The candidates holding the date (for "when") or the count (for "how many") nearest to the question's
+    words, when the quote holds several: "approved on Tuesday after a review that began in early 2024"
+    answers "When did the authority approve …?" with "Tuesday". A rule, not a feature: SQuAD's dates are
+    nearly all years and months, so a fitted weight learns to prefer a year wherever it stands. Given the
+    sentence, on SQuAD's held-out tuning half the rule moves date F1 70.7 -> 71.2 and number F1 65.7 -> 66.4
+    (docs/answers.md)."""
+    typed = [k for k in range(len(toks)) if k not in matched and (
+        _dated(toks, k) if kind == "date" else _counted(toks, k, ages))]
+    held = [k for k in typed if any(c.start <= toks[k].start < c.end for c in candidates)]
+    if not held:
+        return candidates
+    distance = {k: min(abs(k - m) for m in matched) for k in held}
+    nearest = [k for k in held if distance[k] == min(distance.values())]
+    return [c for c in candidates if any(c.start <= toks[k].start < c.end for k in nearest)] or candidates
+
+
+_RELATIVE_DAYS = frozenset("yesterday today tomorrow tonight century centuries decade decades".split())
+_SEASONS = frozenset("spring summer autumn fall winter".split())
+_BEFORE_A_SEASON = frozenset("the last next this early late".split())
+
+
+def _dated(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] a word of a date: a year, a capitalised month or weekday, the day of a month ("14 June"),
+    "yesterday", "the 1990s", "last spring" (not the verb "may", nor "prices fall")?"""
+    word = toks[k].text
+    lower = word.lower()
+    if _YEAR.match(word) or lower in _RELATIVE_DAYS or _in_date(toks, k):
+        return True
+    if lower in _SEASONS:
+        return k > 0 and toks[k - 1].text.lower() in _BEFORE_A_SEASON
+    return lower in _DATE_WORDS and word[:1].isupper()
+
+
+def _counted(toks: list[_Token], k: int, ages: bool) -> bool:
+    """Is toks[k] a number that counts (not the day or year of a date, nor "first", nor "one of")?"""
+    word = toks[k].text
+    if not _is_number(word) or word.lower() in _ORDINALS or _in_date(toks, k, years=not ages):
+        return False
+    return not (word.lower() == "one" and k + 1 < len(toks) and toks[k + 1].text.lower() == "of")
 
 
 def _counts_nouns(toks: list[_Token], tags: list[Tag], span: Span) -> bool:
