@@ -55,11 +55,15 @@ def leans_back(sentence: str) -> bool:
     return bool(_LEANS_BACK.match(sentence.strip())) or bool(_ATTRIBUTED.search(sentence))
 
 
+MAX_BACK = 2  # sentences a quote may reach back for the one that names its subject
+
+
 def self_contained(citations: Sequence[Citation], question_terms: set[str], evidence: Evidence,
                    articles: Mapping[str, Article], max_words: int) -> list[Citation]:
     """Each citation widened to the neighbour it leans on, when the two together stay within `max_words`.
 
-    Backward: the quote's subject is a pronoun or a definite reference, so the sentence before is quoted too.
+    Backward: the quote's subject is a pronoun or a definite reference, so the sentence before is quoted too,
+    or the two before when that one leans back as well ("She said … She added …").
     Forward: the next sentence leans back on the quote and holds a word of the question the quote lacks
     (the Kazan case: "…,” he said Friday from Kazan"). A later citation that a widened one now covers is
     dropped, so no text is quoted twice."""
@@ -73,12 +77,8 @@ def self_contained(citations: Sequence[Citation], question_terms: set[str], evid
             out.append(c)
             continue
         words = len(text[start:end].split())
-        before = evidence.adjacent(row, -1)
-        if before is not None and leans_back(text[start:end]):
-            _, b_start, b_end = evidence.sentence(before)
-            if words + len(text[b_start:b_end].split()) <= max_words:
-                start = b_start
-                words += len(text[b_start:b_end].split())
+        if leans_back(text[start:end]):
+            start, words = _widened_back(evidence, text, row, start, words, max_words)
         after = evidence.adjacent(row, 1)
         if after is not None:
             _, a_start, a_end = evidence.sentence(after)
@@ -92,3 +92,26 @@ def self_contained(citations: Sequence[Citation], question_terms: set[str], evid
         if not any(o.source == c.source and o.start < c.end and c.start < o.end for o in out):
             out.append(c)
     return out
+
+
+def _widened_back(evidence: Evidence, text: str, row: int, start: int, words: int, max_words: int
+                  ) -> tuple[int, int]:
+    """(start, words) of a quote that leans back, widened over the sentences before it: up to the nearest one
+    that names its own subject, at most MAX_BACK back, when all fit in `max_words` ("Mayor Dana Whitlock
+    opened … She said … She added …"); else over the one before alone, as far as it fits; else unchanged."""
+    before: list[tuple[int, int]] = []  # (start, words) of each sentence before, nearest first
+    at: int | None = row
+    for _ in range(MAX_BACK):
+        at = evidence.adjacent(at, -1) if at is not None else None
+        if at is None:
+            break
+        _, b_start, b_end = evidence.sentence(at)
+        before.append((b_start, len(text[b_start:b_end].split())))
+        total = words + sum(n for _, n in before)
+        if total > max_words:
+            break
+        if not leans_back(text[b_start:b_end]):
+            return b_start, total
+    if before and words + before[0][1] <= max_words:
+        return before[0][0], words + before[0][1]
+    return start, words

@@ -22,6 +22,12 @@ The harbour of Port Valen handles most of that trade, with grain and timber the 
 The Valen Weather Service issued a flood warning for the river towns on Tuesday evening.
 
 According to the agency, the Ostby river crested at 6.2 metres overnight, its highest level in forty years.
+
+Mayor Dana Whitlock opened the rebuilt Ostby library on Saturday.
+
+She said the building had cost less than the council had planned.
+
+She added that the reading rooms would stay open until 10 p.m. on weekdays.
 """
 
 
@@ -72,6 +78,15 @@ def test_a_remark_attributed_to_the_agency_is_quoted_with_the_sentence_that_name
     first = answer.citations[0]
     assert first.quote.startswith("The Valen Weather Service issued") and "6.2 metres" in first.quote
     assert first.phrase == "6.2 metres"  # the number asked for, with its unit
+    assert_citation_contract(answer.to_dict(), embassy)
+
+
+def test_a_chain_of_pronouns_is_quoted_back_to_the_sentence_that_names_them(embassy: Assistant) -> None:
+    """ "She added …" after "She said …": the quote reaches back two sentences, to the one naming the mayor."""
+    answer = embassy.ask("Until what time will the reading rooms stay open on weekdays?")
+    assert answer.found, answer.reason
+    first = answer.citations[0]
+    assert first.quote.startswith("Mayor Dana Whitlock opened") and first.quote.endswith("on weekdays.")
     assert_citation_contract(answer.to_dict(), embassy)
 
 
