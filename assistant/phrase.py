@@ -48,6 +48,7 @@ _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
     "trillion dozen dozens half quarter percent first second third fourth fifth".split())
+_CARDINALS = _NUMBER_WORDS - {"first", "second", "third", "fourth", "fifth", "half", "quarter", "dozens"}
 # "Last week", "Next year", "This month": a capitalised first word before these is a time, not a name.
 _TIME_UNITS = frozenset("week weeks month months year years weekend night morning evening time".split())
 _CONNECTORS = frozenset({"of", "the", "and", "de", "for", "van", "von", "da", "&", "-", "’s", "'s"})
@@ -55,7 +56,8 @@ _CURRENCY = "$£€¥"  # symbols written before an amount
 _TOKEN = re.compile(
     r"(?:[A-Z]\.){2,}"  # U.S., D.C.
     r"|[A-Z]\.(?=[ \u00a0]+[A-Z])"  # a middle initial inside a name: "Harsh V. Pant", "John F. Kennedy"
-    rf"|[{_CURRENCY}]?\d[\d,.:]*\d%?|[{_CURRENCY}]?\d%?"  # 1,200  3.5%  $6.5  10:30
+    rf"|[{_CURRENCY}]?\d[\d,.:]*\d(?:%|s\b|(?<=1)(?<!11)st\b|(?<=2)(?<!12)nd\b|(?<=3)(?<!13)rd\b|th\b)?"
+    rf"|[{_CURRENCY}]?\d(?:%|s\b|(?<=1)st\b|(?<=2)nd\b|(?<=3)rd\b|th\b)?"  # 1,200 3.5% $6.5 10:30 1940s 13th
     r"|[^\W\d_][\w’'-]*[\w]|[^\W\d_]"  # words, mid-term, Kazan’s
     r"|[^\w\s]")
 _YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})s?$")
@@ -166,7 +168,9 @@ def _tokens(text: str, start: int, end: int) -> list[_Token]:
 
 
 def _is_number(word: str) -> bool:
-    return bool(_DIGIT.search(word)) or word.lower() in _NUMBER_WORDS
+    """A number in digits or words, also before a hyphen ("five-year", "ten-horsepower", "two-thirds")."""
+    lower = word.lower()
+    return bool(_DIGIT.search(word)) or lower in _NUMBER_WORDS or lower.partition("-")[0] in _CARDINALS
 
 
 def _is_date(word: str) -> bool:
@@ -557,8 +561,15 @@ _RANGE_AFTER = re.compile(rf"[ \u00a0]*(?:-|–|to|and)[ \u00a0]*{_NUMBER_WORD}"
 
 def _has_unit(text: str, start: int, end: int, quote_end: int) -> bool:
     """Does a number of `text[start:end]` have its unit right after it, inside the span or beyond it?"""
-    return any(_is_number(m.group(0)) and _unit_end(text, m.end(), quote_end) is not None
+    return any(_is_number(m.group(0)) and _unit_end(text, _number_end(m), quote_end) is not None
                for m in _TOKEN.finditer(text, start, end))
+
+
+def _number_end(m: re.Match[str]) -> int:
+    """Where the number of a number token ends: before the hyphen of "three-year", else at the token's end."""
+    word = m.group(0)
+    head = word.partition("-")[0]
+    return m.start() + len(head) if head != word and head.lower() in _CARDINALS else m.end()
 
 
 def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> tuple[int, int] | None:
@@ -566,7 +577,7 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
     if kind != "number" or span is None:
         return span
     # from the span's last number: the span may already hold part of the unit ("92 km" of "92 km/h")
-    numbers = [m.end() for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
+    numbers = [_number_end(m) for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
     if not numbers:
         return span
     unit = _unit_end(text, numbers[-1], end)  # a ratio needs no widening: it is one candidate whole (_cuts)

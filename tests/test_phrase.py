@@ -79,6 +79,11 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("How deep is the reservoir?", "Divers said the reservoir is 30-35 metres deep near the dam.", "30-35 metres"),
     ("At what temperature is the cheese stored?", "The cheese is stored between four and nine degrees Celsius.",
      "four and nine degrees Celsius"),
+    # a number written in words before a hyphen is a number, with its unit ("three-year")
+    ("How long is the contract?", "The club handed the coach a three-year contract worth $2 million.", "three-year"),
+    ("How many engines does the jet have?", "The four-engine jet can carry 300 passengers.", "four-engine"),
+    # a decade keeps its "s" ("1990s" was cut to "1990")
+    ("When did the band form?", "The band formed in the early 1990s in a garage in Leeds.", "early 1990s"),
     # "how old" is answered by the year a thing was made; "one of" is no count
     ("How old is the mill?", "The mill, built in 1790, lost one of its wheels in the storm.", "1790"),
 ])
