@@ -279,6 +279,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
                 # Program" for "Which food agency?")
             if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j, ages):
                 continue
+            if j == i + 1 and _opens_sentence(toks, i) and _function_word(toks[i].text, tags[i].pos):
+                continue  # "However", "Many", "Instead" opening a sentence: capitalised, yet no answer
             out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
                             + grammar.features(i, j)))
     if _MONEY_QUESTION.search(question):  # "How much did the repairs cost?" asks for an amount of money
@@ -332,6 +334,15 @@ def _counted(toks: list[_Token], k: int, ages: bool) -> bool:
     if not _is_number(word) or word.lower() in _ORDINALS or _in_date(toks, k, years=not ages):
         return False
     return not (word.lower() == "one" and k + 1 < len(toks) and toks[k + 1].text.lower() == "of")
+
+
+_FUNCTION_TAGS = frozenset("RB RBR RBS CC IN DT PDT PRP PRP$ MD WDT WP WP$ WRB EX TO UH".split())
+_QUANTIFIERS = frozenset("many most several some few all both each such other another".split())
+
+
+def _function_word(word: str, pos: str) -> bool:
+    """Is the word a function word or a quantifier by its tag or itself, not a name or a noun?"""
+    return pos in _FUNCTION_TAGS or pos.startswith("VB") or word.lower() in _QUANTIFIERS
 
 
 def _counts_nouns(toks: list[_Token], tags: list[Tag], span: Span) -> bool:

@@ -187,6 +187,9 @@ def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
     ("Where will the fair be held?", "The fair will be held next September, the organisers said."),
     # the day or year of a date, and an ordinal, are no count
     ("What is the population of Vell?", "VELL, April 9 - The council approved a second ferry route in early 2023."),
+    # a function word or quantifier opening the sentence is capitalised, yet names no one
+    ("Who opposed the plan?", "Many opposed the plan, saying it would harm the bay."),
+    ("Which group backed the plan?", "However, most residents backed the plan at the meeting."),
     # a measure is a number with its unit, not a count of something else
     ("How long will the tunnel stay shut?",
      "The tunnel, dug in 1911, will stay shut after one of its walls cracked, engineers said."),
