@@ -43,7 +43,7 @@ _MONTHS = ("january february march april may june july august september october 
            "jan feb mar apr jun jul aug sep sept oct nov dec").split()
 _DATE_WORDS = frozenset(_MONTHS) | frozenset(
     "monday tuesday wednesday thursday friday saturday sunday century centuries decade decades bc ad bce ce "
-    "yesterday today tomorrow spring summer autumn fall winter".split())
+    "yesterday today tomorrow spring summer autumn fall winter a.m. p.m. noon midnight".split())
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
@@ -56,6 +56,7 @@ _CURRENCY = "$£€¥"  # symbols written before an amount
 _TOKEN = re.compile(
     r"(?:[A-Z]\.){2,}"  # U.S., D.C.
     r"|[A-Z]\.(?=[ \u00a0]+[A-Z])"  # a middle initial inside a name: "Harsh V. Pant", "John F. Kennedy"
+    r"|[ap]\.m\.(?!\w)"  # a time of day: "5 a.m."
     rf"|[{_CURRENCY}]?\d[\d,.:]*\d(?:%|s\b|(?<=1)(?<!11)st\b|(?<=2)(?<!12)nd\b|(?<=3)(?<!13)rd\b|th\b)?"
     rf"|[{_CURRENCY}]?\d(?:%|s\b|(?<=1)st\b|(?<=2)nd\b|(?<=3)rd\b|th\b)?"  # 1,200 3.5% $6.5 10:30 1940s 13th
     r"|[^\W\d_][\w’'-]*[\w]|[^\W\d_]"  # words, mid-term, Kazan’s
@@ -267,8 +268,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
             first, last = span[0], span[-1]
             if not first.stem and not _is_number(first.text) and not first.text[:1].isupper():
                 continue  # a phrase does not begin with a stop word or punctuation ...
-            if not last.stem and not _is_number(last.text):
-                continue  # ... nor end with one
+            if not last.stem and not _is_number(last.text) and last.text.lower() not in _CLOCK:
+                continue  # ... nor end with one (but "5 a.m." ends on its time)
             inner = [t.text for t in span[1:-1] if not t.stem and not t.text[:1].isalnum()]
             if any(p not in {"-", "&", "’", "'", ","} for p in inner):
                 continue
@@ -311,7 +312,9 @@ def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matc
     return [c for c in candidates if any(c.start <= toks[k].start < c.end for k in nearest)] or candidates
 
 
-_RELATIVE_DAYS = frozenset("yesterday today tomorrow tonight century centuries decade decades".split())
+_CLOCK = frozenset({"a.m.", "p.m."})
+_RELATIVE_DAYS = frozenset("yesterday today tomorrow tonight century centuries decade decades noon midnight".split()
+                           ) | _CLOCK
 _SEASONS = frozenset("spring summer autumn fall winter".split())
 _BEFORE_A_SEASON = frozenset("the last next this early late".split())
 
@@ -359,6 +362,12 @@ def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int, ages: boo
     if kind in ("person", "place"):
         return any(t.text.lower() in _DATE_WORDS for t in span) and all(
             _is_date(t.text) or _is_number(t.text) or not t.stem or t.text.lower() in _CONNECTORS for t in span)
+    if kind == "date":  # "40,000 kettles on Thursday", "5 a.m. with four": a count is no part of a date
+        return any(_counted(toks, k, ages=False) and not _YEAR.match(toks[k].text)
+                   and not _ORDINAL_NUMBER.match(toks[k].text)
+                   and not (k >= i + 2 and toks[k - 1].text in "-–" and _YEAR.match(toks[k - 2].text))  # 1759-60
+                   and not (k + 1 < len(toks) and toks[k + 1].text.lower() in _CLOCK)  # 5 a.m.
+                   for k in range(i, j))
     if kind == "number":
         if j == i + 1 and span[0].text.lower() == "one" and j < len(toks) and toks[j].text.lower() == "of":
             return True  # "one of its piers": a pronoun, not a count
@@ -367,6 +376,7 @@ def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int, ages: boo
     return False
 
 
+_ORDINAL_NUMBER = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _ORDINALS = frozenset({"first", "second"})  # "third", "fourth" and "fifth" are fractions too ("by a third")
 # "How old is the bridge?": "built in 1842" answers, so a year after "in" stays a candidate
 _AGE_QUESTION = re.compile(r"\bhow old\b|\bhow long ago\b", re.IGNORECASE)

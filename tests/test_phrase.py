@@ -82,6 +82,9 @@ def _phrase(question: str, sentence: str) -> str | None:
     # a number written in words before a hyphen is a number, with its unit ("three-year")
     ("How long is the contract?", "The club handed the coach a three-year contract worth $2 million.", "three-year"),
     ("How many engines does the jet have?", "The four-engine jet can carry 300 passengers.", "four-engine"),
+    # a time of day answers "when" ("5 a.m." had no candidate: "a.m." was cut into letters)
+    ("When did the trawler leave port?", "The trawler had left port at 5 a.m. with four crew aboard.", "5 a.m."),
+    ("When does the fish market open?", "The fish market opens at noon on weekdays.", "noon"),
     # a decade keeps its "s" ("1990s" was cut to "1990")
     ("When did the band form?", "The band formed in the early 1990s in a garage in Leeds.", "early 1990s"),
     # "how old" is answered by the year a thing was made; "one of" is no count
@@ -168,6 +171,9 @@ def test_the_tagger_gives_one_tag_per_word_with_its_noun_phrase() -> None:
      "The regulator fined the airline on Wednesday over delays that began in the summer of 2022.", "Wednesday"),
     ("When was the ferry service suspended?",
      "The ferry service, launched in 2009, was suspended on 14 June after a collision in the harbour.", "14 June"),
+    # a count is no part of a date ("12,000 loaves on Monday")
+    ("When did the bakery recall the loaves?",
+     "The bakery recalled 12,000 loaves on Monday, a week after the first complaints.", "Monday"),
     ("How many flights were cancelled?",
      "The airline cancelled 86 flights on Monday, and 12 more were delayed by the 2 a.m. storm.", "86"),
 ])
