@@ -300,8 +300,8 @@ def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matc
     words, when the quote holds several: "approved on Tuesday after a review that began in early 2024"
     answers "When did the authority approve …?" with "Tuesday". A rule, not a feature: SQuAD's dates are
     nearly all years and months, so a fitted weight learns to prefer a year wherever it stands. Given the
-    sentence, on SQuAD's held-out tuning half the rule moves date F1 70.7 -> 71.2 and number F1 65.7 -> 66.4
-    (docs/answers.md)."""
+    sentence, on SQuAD's held-out tuning half the rule moved date F1 70.7 -> 71.2 and number F1 65.7 -> 66.4
+    when it came (docs/answers.md)."""
     typed = [k for k in range(len(toks)) if k not in matched and (
         _dated(toks, k) if kind == "date" else _counted(toks, k, ages))]
     held = [k for k in typed if any(c.start <= toks[k].start < c.end for c in candidates)]
@@ -313,7 +313,7 @@ def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matc
 
 
 _CLOCK = frozenset({"a.m.", "p.m."})
-_RELATIVE_DAYS = frozenset("yesterday today tomorrow tonight century centuries decade decades noon midnight".split()
+_DATED_WORDS = frozenset("yesterday today tomorrow tonight century centuries decade decades noon midnight".split()
                            ) | _CLOCK
 _SEASONS = frozenset("spring summer autumn fall winter".split())
 _BEFORE_A_SEASON = frozenset("the last next this early late".split())
@@ -324,7 +324,7 @@ def _dated(toks: list[_Token], k: int) -> bool:
     "yesterday", "the 1990s", "last spring" (not the verb "may", nor "prices fall")?"""
     word = toks[k].text
     lower = word.lower()
-    if _YEAR.match(word) or lower in _RELATIVE_DAYS or _in_date(toks, k):
+    if _YEAR.match(word) or lower in _DATED_WORDS or _in_date(toks, k):
         return True
     if lower in _SEASONS:
         return k > 0 and toks[k - 1].text.lower() in _BEFORE_A_SEASON
