@@ -308,7 +308,8 @@ def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matc
     if not held:
         return candidates
     distance = {k: min(abs(k - m) for m in matched) for k in held}
-    nearest = [k for k in held if distance[k] == min(distance.values())]
+    least = min(distance.values())
+    nearest = [k for k in held if distance[k] == least]
     return [c for c in candidates if any(c.start <= toks[k].start < c.end for k in nearest)] or candidates
 
 

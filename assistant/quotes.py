@@ -99,19 +99,20 @@ def _widened_back(evidence: Evidence, text: str, row: int, start: int, words: in
     """(start, words) of a quote that leans back, widened over the sentences before it: up to the nearest one
     that names its own subject, at most MAX_BACK back, when all fit in `max_words` ("Mayor Dana Whitlock
     opened … She said … She added …"); else over the one before alone, as far as it fits; else unchanged."""
-    before: list[tuple[int, int]] = []  # (start, words) of each sentence before, nearest first
-    at: int | None = row
+    one_back: tuple[int, int] | None = None  # (start, words) widened over the sentence before alone
+    total = words
+    at = row
     for _ in range(MAX_BACK):
-        at = evidence.adjacent(at, -1) if at is not None else None
-        if at is None:
+        previous = evidence.adjacent(at, -1)
+        if previous is None:
             break
+        at = previous
         _, b_start, b_end = evidence.sentence(at)
-        before.append((b_start, len(text[b_start:b_end].split())))
-        total = words + sum(n for _, n in before)
+        sentence = text[b_start:b_end]
+        total += len(sentence.split())
+        one_back = one_back or (b_start, total)
         if total > max_words:
             break
-        if not leans_back(text[b_start:b_end]):
+        if not leans_back(sentence):
             return b_start, total
-    if before and words + before[0][1] <= max_words:
-        return before[0][0], words + before[0][1]
-    return start, words
+    return one_back if one_back is not None and one_back[1] <= max_words else (start, words)
