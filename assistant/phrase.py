@@ -41,9 +41,11 @@ MAX_TOKENS = 7  # SQuAD v1.1 accepted answers average 3.2 words; 7 tokens also h
 
 _MONTHS = ("january february march april may june july august september october november december "
            "jan feb mar apr jun jul aug sep sept oct nov dec").split()
-_DATE_WORDS = frozenset(_MONTHS) | frozenset(
+_SEASONS = frozenset("spring summer autumn fall winter".split())
+_CLOCK = frozenset({"a.m.", "p.m."})
+_DATE_WORDS = frozenset(_MONTHS) | _SEASONS | _CLOCK | frozenset(
     "monday tuesday wednesday thursday friday saturday sunday century centuries decade decades bc ad bce ce "
-    "yesterday today tomorrow spring summer autumn fall winter a.m. p.m. noon midnight".split())
+    "yesterday today tomorrow noon midnight".split())
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
@@ -313,10 +315,8 @@ def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matc
     return [c for c in candidates if any(c.start <= toks[k].start < c.end for k in nearest)] or candidates
 
 
-_CLOCK = frozenset({"a.m.", "p.m."})
 _DATED_WORDS = frozenset("yesterday today tomorrow tonight century centuries decade decades noon midnight".split()
                            ) | _CLOCK
-_SEASONS = frozenset("spring summer autumn fall winter".split())
 _BEFORE_A_SEASON = frozenset("the last next this early late".split())
 
 
