@@ -49,8 +49,9 @@ _DATE_WORDS = frozenset(_MONTHS) | _SEASONS | _CLOCK | frozenset(
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
-    "trillion dozen dozens half quarter percent first second third fourth fifth".split())
-_CARDINALS = _NUMBER_WORDS - {"first", "second", "third", "fourth", "fifth", "half", "quarter", "dozens"}
+    "trillion dozen dozens half quarter percent first second third fourth fifth twice thrice".split())
+_CARDINALS = _NUMBER_WORDS - {"first", "second", "third", "fourth", "fifth", "half", "quarter", "dozens", "twice",
+                              "thrice"}
 # "Last week", "Next year", "This month": a capitalised first word before these is a time, not a name.
 _TIME_UNITS = frozenset("week weeks month months year years weekend night morning evening time".split())
 _CONNECTORS = frozenset({"of", "the", "and", "de", "for", "van", "von", "da", "&", "-", "’s", "'s"})
@@ -255,7 +256,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     asked = set(tokenize(question))
     head = asked_head(question)
     kind = asked_kind(question)
-    ages = bool(_AGE_QUESTION.search(question))
+    since = bool(_SINCE_QUESTION.search(question))
+    ages = since or bool(_AGE_QUESTION.search(question))
     plural = bool(re.search(r"\b(?:what|which) [a-z]+(?<!s)s\b", question, re.IGNORECASE))  # "which countries"
     toks = _tokens(text, start, end)
     matched = [i for i, t in enumerate(toks) if t.stem and t.stem in asked]
@@ -272,12 +274,11 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
                 continue  # a phrase does not begin with a stop word or punctuation ...
             if not last.stem and not _is_number(last.text) and last.text.lower() not in _CLOCK:
                 continue  # ... nor end with one (but "5 a.m." ends on its time)
-            inner = [t.text for t in span[1:-1] if not t.stem and not t.text[:1].isalnum()]
-            if any(p not in {"-", "&", "’", "'", ","} for p in inner):
+            if not all(_inner_ok(toks, k) for k in range(i + 1, j - 1)):
                 continue
             if "\n" in text[first.start : last.end]:
                 continue  # a phrase stays inside one line (a caption, a heading and a paragraph are apart)
-            if first.stem in asked or last.stem in asked:
+            if first.stem in asked or (last.stem in asked and not _century(toks, j - 1)):
                 continue  # the question's own words are not its answer (inside a name they may be: "World Food
                 # Program" for "Which food agency?")
             if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j, ages):
@@ -290,7 +291,11 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
         money = [s for s in out if _MONEY.search(text, s.start, s.end)]
         out = money or out
     if _MEASURE_QUESTION.search(question):  # "How long …?" asks for a length of time or space, not a count
-        out = [s for s in out if _has_unit(text, s.start, s.end, end) or _counts_nouns(toks, tags, s)]
+        measured = [s for s in out if _has_unit(text, s.start, s.end, end) or (since and _since_date(toks, s))]
+        out = measured or [s for s in out if _counts_nouns(toks, tags, s)]  # "three terms", if nothing measured
+    counted = _COUNT_QUESTION.search(question)
+    if counted and not _DURATION_STEMS & set(tokenize(counted.group(1))):
+        out = [s for s in out if not _durations(text, s, end)]  # "How many troops?" is no "20-year" mission
     if kind in ("date", "number") and matched:
         out = _nearest_of_kind(kind, out, toks, matched, ages)
     return out
@@ -382,6 +387,47 @@ _ORDINALS = frozenset({"first", "second"})  # "third", "fourth" and "fifth" are 
 # "How old is the bridge?": "built in 1842" answers, so a year after "in" stays a candidate
 _AGE_QUESTION = re.compile(r"\bhow old\b|\bhow long ago\b", re.IGNORECASE)
 _BEFORE_A_YEAR = frozenset({"in", "since", "until", "till", "early", "late", "before", "after", "during"})
+# "How long has the ferry run?": "since 1987" answers it, though no number there has a unit
+_SINCE_QUESTION = re.compile(r"\bhow long (?:has|have|had)\b", re.IGNORECASE)
+# "How many troops …?" counts troops: a span of time ("a 20-year mission", "three days") is no such count
+_COUNT_QUESTION = re.compile(r"\bhow many ((?:[a-z]+ ){0,2}[a-z]+)", re.IGNORECASE)  # "how many paid holiday days"
+_TIME_UNIT = r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century"
+_DURATION_AFTER = re.compile(rf"[ \u00a0-](?:{_TIME_UNIT})(?![\w/])", re.IGNORECASE)
+_DURATION_STEMS = frozenset(tokenize("year month week day hour minute second decade century times time"))
+_CENTURY = frozenset({"century", "centuries"})
+_ORDINAL_WORDS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+                           "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+                           "twenty-first".split())
+
+
+def _century(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] the "century" of "the 19th century" / "the fifth century" (a date though no date word
+    stands before it)?"""
+    return (0 < k < len(toks) and toks[k].text.lower() in _CENTURY
+            and bool(_ORDINAL_NUMBER.match(toks[k - 1].text) or toks[k - 1].text.lower() in _ORDINAL_WORDS))
+
+
+def _since_date(toks: list[_Token], span: Span) -> bool:
+    """Does the span begin with a date right after "since" ("since 1951", "since March 2019", "since the
+    1950s")?"""
+    k = next(k for k, t in enumerate(toks) if t.start >= span.start)
+    before = [t.text.lower() for t in toks[max(0, k - 2) : k]]
+    return (before[-1:] == ["since"] or before == ["since", "the"]) and _dated(toks, k)
+
+
+def _durations(text: str, span: Span, end: int) -> bool:
+    """Is every number of the span a length of time ("20-year", "three days")?"""
+    numbers = [_number_end(m) for m in _TOKEN.finditer(text, span.start, span.end) if _is_number(m.group(0))]
+    return bool(numbers) and all(_DURATION_AFTER.match(text, at, end) for at in numbers)
+
+
+def _inner_ok(toks: list[_Token], k: int) -> bool:
+    """May toks[k] stand inside a phrase: a word, or a hyphen, "&", an apostrophe, a comma, or the en dash of
+    a range of numbers ("45–60 nanometers")?"""
+    word = toks[k].text
+    if toks[k].stem or word[:1].isalnum() or word in {"-", "&", "’", "'", ","}:
+        return True
+    return word == "–" and _is_number(toks[k - 1].text) and k + 1 < len(toks) and _is_number(toks[k + 1].text)
 
 
 def _in_date(toks: list[_Token], k: int, years: bool = True) -> bool:
@@ -539,7 +585,7 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
     return (
         float(capitalised),
         float(any(_is_number(w) for w in words)),
-        float(any(_is_date(w) for w in words)),
+        float(any(_is_date(w) for w in words) or _century(toks, j)),
         float(head is not None and (span[-1].stem == head or (j < len(toks) and toks[j].stem == head))),
         float(head is not None and i > 0 and toks[i - 1].stem == head),  # "spokesman | Zabihullah Mujahid"
         math.log(len(span)),
@@ -567,9 +613,8 @@ _REQUIRED = {"person": "capitalised", "place": "capitalised", "date": "date", "n
 # A unit of measure right after a number answers with it: "6.2 metres", "40 km/h", "300 tonnes", and a span
 # of time: "20 years", "a 20-year mission" ("How long …?" is answered by "20-year", not "20").
 _UNIT_AFTER = re.compile(
-    r"[ \u00a0-](?:square |cubic )?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|"
-    r"century|km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|cm|mm|m|miles?|"
-    r"feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|lit(?:re|er)s?|"
+    rf"[ \u00a0-](?:square |cubic )?(?:{_TIME_UNIT}|km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|"
+    r"cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|lit(?:re|er)s?|"
     r"gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|"
     r"(?:kilo|mega|giga|tera)?watt(?:-hours?|s)?|GWh|TWh|kW|MW|GW|volts?|Hz|kHz|MHz|barrels?|"
     r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"

@@ -89,6 +89,15 @@ def _phrase(question: str, sentence: str) -> str | None:
     ("When did the band form?", "The band formed in the early 1990s in a garage in Leeds.", "early 1990s"),
     # "how old" is answered by the year a thing was made; "one of" is no count
     ("How old is the mill?", "The mill, built in 1790, lost one of its wheels in the storm.", "1790"),
+    # "how long has" is answered by the date it has run since; a unit beats a count of other things
+    ("How long has the ferry run between the islands?", "The ferry has run between the two islands since 1987.",
+     "1987"),
+    # an ordinal before "century" is a date, though "century" is the question's word
+    ("In which century was the chapel built?", "The chapel was built in the 14th century by local masons.", "14th"),
+    # "twice" is a count; a range written with an en dash is one number
+    ("How many times did the river flood the town?", "The river flooded the town twice last winter.", "twice"),
+    ("How large are the hailstones?", "Hailstones about 30–40 millimetres across fell on the farms.",
+     "30–40 millimetres"),
 ])
 def test_the_phrase_of_each_kind_in_sentences_written_here(question: str, sentence: str, phrase: str) -> None:
     assert _phrase(question, sentence) == phrase
@@ -199,6 +208,8 @@ def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
     # a measure is a number with its unit, not a count of something else
     ("How long will the tunnel stay shut?",
      "The tunnel, dug in 1911, will stay shut after one of its walls cracked, engineers said."),
+    # "how many troops" counts troops: a span of time is no such count
+    ("How many soldiers does the garrison hold?", "The garrison was set up at the end of a 20-year border dispute."),
 ])
 def test_no_phrase_of_the_wrong_kind(question: str, sentence: str) -> None:
     assert _phrase(question, sentence) is None
