@@ -330,7 +330,7 @@ def _dated(toks: list[_Token], k: int) -> bool:
     "yesterday", "the 1990s", "last spring" (not the verb "may", nor "prices fall")?"""
     word = toks[k].text
     lower = word.lower()
-    if _YEAR.match(word) or lower in _DATED_WORDS or _in_date(toks, k):
+    if _YEAR.match(word) or lower in _DATED_WORDS or _in_date(toks, k) or _ago(toks, k):
         return True
     if lower in _SEASONS:
         return k > 0 and toks[k - 1].text.lower() in _BEFORE_A_SEASON
@@ -373,6 +373,7 @@ def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int, ages: boo
                    and not _ORDINAL_NUMBER.match(toks[k].text)
                    and not (k >= i + 2 and toks[k - 1].text in "-–" and _YEAR.match(toks[k - 2].text))  # 1759-60
                    and not (k + 1 < len(toks) and toks[k + 1].text.lower() in _CLOCK)  # 5 a.m.
+                   and not _before_ago(toks, k)  # "2.5 billion years ago"
                    for k in range(i, j))
     if kind == "number":
         if j == i + 1 and span[0].text.lower() == "one" and j < len(toks) and toks[j].text.lower() == "of":
@@ -405,6 +406,19 @@ def _century(toks: list[_Token], k: int) -> bool:
     stands before it)?"""
     return (0 < k < len(toks) and toks[k].text.lower() in _CENTURY
             and bool(_ORDINAL_NUMBER.match(toks[k - 1].text) or toks[k - 1].text.lower() in _ORDINAL_WORDS))
+
+
+def _ago(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] the "ago" of "three years ago" (a date, though it holds a count)?"""
+    return toks[k].text.lower() == "ago" and k > 0 and bool(re.fullmatch(_TIME_UNIT, toks[k - 1].text, re.I))
+
+
+def _before_ago(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] the number of "three years ago", "2.5 billion years ago"?"""
+    m = k + 1
+    while m < len(toks) and toks[m].text.lower() in _SCALES:
+        m += 1
+    return m + 1 < len(toks) and _ago(toks, m + 1)
 
 
 def _since_date(toks: list[_Token], span: Span) -> bool:
@@ -585,7 +599,7 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
     return (
         float(capitalised),
         float(any(_is_number(w) for w in words)),
-        float(any(_is_date(w) for w in words) or _century(toks, j)),
+        float(any(_is_date(w) for w in words) or _century(toks, j) or any(_ago(toks, k) for k in range(i, j))),
         float(head is not None and (span[-1].stem == head or (j < len(toks) and toks[j].stem == head))),
         float(head is not None and i > 0 and toks[i - 1].stem == head),  # "spokesman | Zabihullah Mujahid"
         math.log(len(span)),

@@ -94,6 +94,9 @@ def _phrase(question: str, sentence: str) -> str | None:
      "1987"),
     # an ordinal before "century" is a date, though "century" is the question's word
     ("In which century was the chapel built?", "The chapel was built in the 14th century by local masons.", "14th"),
+    # "three years ago" is a date, though it holds a count
+    ("When did the plant close?", "The plant, which once employed 900 people, closed three years ago.",
+     "three years ago"),
     # "twice" is a count; a range written with an en dash is one number
     ("How many times did the river flood the town?", "The river flooded the town twice last winter.", "twice"),
     ("How large are the hailstones?", "Hailstones about 30–40 millimetres across fell on the farms.",
