@@ -83,7 +83,8 @@ NUMBER_QUESTION = re.compile(
     r"price|cost|speed|distance|temperature|rate|share|age|length|height|weight|total|value|sum)\b",
     re.IGNORECASE)
 DATE_QUESTION = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
-                           r"|\b(what|which) (year|date|day|month|century|decade|time|period|era|season)\b",
+                           r"|\b(what|which) (years?|dates?|days?|months?|century|centuries|decades?|time|period|era|"
+                           r"season)\b",
                            re.IGNORECASE)
 # Singular only: "which countries" asks for a list, which the "thing" weights mark better (plural_list)
 _PLACE_Q = re.compile(r"^where\b|\bwhere\b|\b(what|which) (city|country|state|place|town|region|continent|"

@@ -28,6 +28,7 @@ WEIGHTS = dict(AnswerSettings().phrase_weights)
     ("From which city did he speak?", "place"),
     ("When did the factory close?", "date"),
     ("In what year did Russia host the delegation?", "date"),
+    ("In which years did the festival move abroad?", "date"),  # a plural asks for dates too (was "thing")
     ("How many workers lost their jobs?", "number"),
     ("How much did the city spend?", "number"),
     ("What is the population of the province?", "number"),
