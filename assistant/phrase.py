@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from .grammar import Tag, tag
 from .index.lexical import STOP_WORDS, tokenize
-from .types import Citation
+from .types import Answer, Citation
 
 # Penn tags folded into a few groups, for the span's edges and its neighbours ("by | Maria Lopez |,").
 _POS_GROUPS = ("noun", "proper", "verb", "adjective", "adverb", "determiner", "preposition", "by", "number",
@@ -861,3 +861,15 @@ def with_phrases(question: str, citations: Sequence[Citation], texts: Mapping[st
         found = answer_phrase(question, texts[c.source], c.start, c.end, weights)
         out.append(replace(c, answer_start=found[0], answer_end=found[1]) if found else c)
     return out
+
+
+def unstated(answer: Answer) -> str | None:
+    """A note when a "how many / how much" answer's quotes hold no number (none is marked): the quote is the
+    nearest the articles come, and the reader should know it may not say. Only numbers: a "when" is often
+    answered by a condition ("when the oxygen runs low") and a "who" by a common noun ("the council"), so
+    a quote without a date or a name may still answer."""
+    if not answer.found or any(c.answer_start is not None for c in answer.citations):
+        return None
+    if asked_kind(answer.standalone_query or answer.question) != "number":
+        return None
+    return "no quote gives a number, which the question asks for: the articles may not say."

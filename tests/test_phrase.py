@@ -15,7 +15,8 @@ from assistant.fronts import cli
 from assistant.grammar import tag
 from assistant.index.encoder import SentenceEncoder
 from assistant.index.lexical import tokenize
-from assistant.phrase import answer_phrase, asked_head, asked_kind
+from assistant.phrase import answer_phrase, asked_head, asked_kind, unstated
+from assistant.types import Answer, Citation
 
 WEIGHTS = dict(AnswerSettings().phrase_weights)
 
@@ -262,6 +263,34 @@ def test_the_cli_prints_the_phrase_before_the_quote_and_json_has_its_offsets(
     marked = [c for c in data["citations"] if c["answer_start"] is not None]
     assert marked and marked[0]["quote"][marked[0]["answer_start"] - marked[0]["start"]:][:4] == "1989"
     assert all(c["answer_end"] is None for c in data["citations"] if c["answer_start"] is None)
+
+
+def test_a_number_no_quote_gives_is_said_by_the_cli(
+    encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seeds_index: Any
+) -> None:
+    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
+    where = ["--corpus", str(SEEDS), "--index", str(seeds_index)]
+    # on topic, and no article says it: the nearest quote holds only "a 20-year … mission", no count of troops
+    assert cli.main(["ask", *where, "How many troops does Russia keep in Tajikistan?"]) == 0
+    out = capsys.readouterr().out
+    assert not out.startswith("Answer:") and "Note: no quote gives a number" in out, out
+    assert cli.main(["ask", *where, "How much has Russia committed to train and equip the Tajik army?"]) == 0
+    assert "no quote gives a number" not in capsys.readouterr().out
+
+
+def test_unstated_is_only_for_numbers_left_unmarked() -> None:
+    sentence = "The council met on Tuesday and debated the ferry timetable."
+    source = "ferry.txt"
+
+    def answer(question: str, phrase: tuple[int, int] | None) -> Answer:
+        citation = Citation(source, "Ferry", sentence, 0, len(sentence), 0.5,
+                            answer_start=phrase[0] if phrase else None, answer_end=phrase[1] if phrase else None)
+        return Answer(question, True, sentence, (citation,), 0.5, "quoted from 1 article(s)")
+
+    assert unstated(answer("How many ferries run each day?", None))
+    assert unstated(answer("How many ferries run each day?", (0, 3))) is None  # a phrase is marked
+    assert unstated(answer("When did the council meet?", None)) is None  # a "when" may be a condition
+    assert unstated(Answer("How many ferries?", False, "", (), 0.1, "no article mentions “ferries”")) is None
 
 
 def test_why_questions_get_no_phrase(assistant: Assistant) -> None:

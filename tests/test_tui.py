@@ -557,3 +557,15 @@ async def test_the_answer_phrase_is_bold_in_the_chat_and_in_the_reader(assistant
         drawn = [b for row in range(rows[0], rows[1] + 1) for b in _bold(view.row_content(row))]
         assert "$1.2 billion" in drawn
         assert "$1.2 billion" in view.highlighted_text()
+
+
+async def test_a_number_no_quote_gives_is_noted_under_the_sources(assistant: Assistant) -> None:
+    app = AssistantApp(assistant)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        turn = await ask(pilot, "How many troops does Russia keep in Tajikistan?")  # the articles never say
+        assert turn.state == "answered"
+        notes = [shown(s) for s in turn.query(".dates-note").results(Static)]
+        assert notes == ["No quote gives a number, which the question asks for: the articles may not say."]
+        turn = await ask(pilot, RUSSIA)  # a number is quoted and marked: no note
+        assert not list(turn.query(".dates-note"))

@@ -325,6 +325,8 @@ def _answer_line(citations: Sequence[Any]) -> str | None:
 
 
 def _print_answer(answer: Any, hits: Sequence[dict[str, Any]], flt: Any) -> int:
+    from ..phrase import unstated
+
     if answer.found:
         phrase = _answer_line(answer.citations)
         if phrase:
@@ -341,6 +343,9 @@ def _print_answer(answer: Any, hits: Sequence[dict[str, Any]], flt: Any) -> int:
         if len(disagree) > 1:
             print(f"\nNote: {' and '.join(disagree)} are from articles of different dates and disagree; "
                   "both are quoted.")
+        unsaid = unstated(answer)
+        if unsaid:
+            print(f"\nNote: {unsaid}")
     else:
         print(f"No answer in the articles: {safe(answer.reason)}.")
     if flt.active:

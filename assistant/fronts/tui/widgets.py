@@ -27,6 +27,7 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from ...filters import Filter
+from ...phrase import unstated
 from ...types import Answer, Article, Citation
 from ..labels import copies, published
 
@@ -86,6 +87,12 @@ def _dates_note(answer: Answer) -> list[str]:
     if len(numbers) < 2:
         return []
     return [f"{' and '.join(numbers)} are from articles of different dates and disagree; both are quoted."]
+
+
+def _notes(answer: Answer) -> list[str]:
+    """The lines under the sources: disagreeing dates, and a number asked for that no quote gives."""
+    unsaid = unstated(answer)
+    return _dates_note(answer) + ([unsaid[:1].upper() + unsaid[1:]] if unsaid else [])
 
 
 class QuestionInput(Input):
@@ -229,7 +236,7 @@ class Turn(Vertical):
                 Static(Content.assemble(*parts), classes="quote"),
                 Static(Content("Sources"), classes="sources-label"),
                 *(CitationLink(n, c) for n, c in enumerate(answer.citations, start=1)),
-                *(Static(Content(display_line(note)), classes="dates-note") for note in _dates_note(answer)),
+                *(Static(Content(display_line(note)), classes="dates-note") for note in _notes(answer)),
                 Static(cue, classes="confidence"),
                 classes="reply answer",
             )
