@@ -75,12 +75,14 @@ _REASON = re.compile(r"^(why|how (?!many|much|long|far|old|large|big|tall|high|o
 # choice ("Is it rising or falling?") does
 _YES_NO = re.compile(r"\s*(?:is|are|was|were|has|have|had|do|does|did|can|could|will|would|should|shall|might|must)"
                      r"\s+(?!.*\b(?:who|whom|whose|where|which|what|when|or)\b)", re.IGNORECASE)
+_SCORE_ASKED = r"\b(?:what|which) (?:is|was|were) the (?:\w+ )?score\b"
 NUMBER_QUESTION = re.compile(
     r"\bhow (many|much|long|far|old|large|big|tall|high|often|fast|heavy|deep|wide)\b"
     r"|\b(what|which) (percentage|percent|proportion|number|amount|size|population|price|cost|"
     r"speed|distance|temperature|rate|share|age|length|height|weight)\b"
     r"|\b(what|which) (is|was|are|were|will be) the (percentage|percent|proportion|number|amount|size|population|"
-    r"price|cost|speed|distance|temperature|rate|share|age|length|height|weight|total|value|sum)\b",
+    r"price|cost|speed|distance|temperature|rate|share|age|length|height|weight|total|value|sum)\b"
+    rf"|{_SCORE_ASKED}",  # "What was the final score?": "2-1", "24–10"
     re.IGNORECASE)
 DATE_QUESTION = re.compile(r"^when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b|\buntil when\b|\bsince when\b"
                            r"|\b(what|which) (years?|dates?|days?|months?|century|centuries|decades?|time|period|era|"
@@ -271,8 +273,9 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
         for j in range(i + 1, min(i + MAX_TOKENS, n) + 1):
             span = toks[i:j]
             first, last = span[0], span[-1]
-            if not first.stem and not _is_number(first.text) and not first.text[:1].isupper():
-                continue  # a phrase does not begin with a stop word or punctuation ...
+            if (not first.stem and not _is_number(first.text) and not first.text[:1].isupper()
+                    and not (i + 1 < n and _relative(toks, i + 1))):
+                continue  # a phrase does not begin with a stop word or punctuation ("this year" may) ...
             if not last.stem and not _is_number(last.text) and last.text.lower() not in _CLOCK:
                 continue  # ... nor end with one (but "5 a.m." ends on its time)
             if not all(_inner_ok(toks, k) for k in range(i + 1, j - 1)):
@@ -284,6 +287,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
                 # Program" for "Which food agency?")
             if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j, ages):
                 continue
+            if j == i + 1 and _relative(toks, i):
+                continue  # "year" of "this year", "months" of "after 18 months": the time is told by both
             if j == i + 1 and _opens_sentence(toks, i) and _function_word(toks[i].text, tags[i].pos):
                 continue  # "However", "Many", "Instead" opening a sentence: capitalised, yet no answer
             out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
@@ -291,15 +296,44 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     if _MONEY_QUESTION.search(question):  # "How much did the repairs cost?" asks for an amount of money
         money = [s for s in out if _MONEY.search(text, s.start, s.end)]
         out = money or out
+    if _SCORE_QUESTION.search(question):  # a score is two numbers: "2-1", not "31 years" nor "61,000 fans"
+        out = [s for s in out if _SCORE.search(text, s.start, s.end)] or out
     if _MEASURE_QUESTION.search(question):  # "How long …?" asks for a length of time or space, not a count
         measured = [s for s in out if _has_unit(text, s.start, s.end, end) or (since and _since_date(toks, s))]
         out = measured or [s for s in out if _counts_nouns(toks, tags, s)]  # "three terms", if nothing measured
     counted = _COUNT_QUESTION.search(question)
     if counted and not _DURATION_STEMS & set(tokenize(counted.group(1))):
         out = [s for s in out if not _durations(text, s, end)]  # "How many troops?" is no "20-year" mission
+    if kind == "date":
+        out = _after_dateline(out, toks)
     if kind in ("date", "number") and matched:
         out = _nearest_of_kind(kind, out, toks, matched, ages)
     return out
+
+
+_DASHES = frozenset({"—", "–", "-"})
+
+
+def _dateline(toks: list[_Token]) -> int:
+    """How many tokens a news dateline takes at the start of the quote ("LONDON, Aug. 20 —", "HARLOW, Oct. 14
+    -"), or 0: a place in capitals, then within a few words a date and a dash."""
+    if not toks or not (toks[0].text.isupper() and len(toks[0].text) > 1 and toks[0].text.isalpha()):
+        return 0
+    for k in range(1, min(len(toks), 10)):
+        if toks[k].text in _DASHES:
+            return k + 1 if any(_dated(toks, m) for m in range(1, k)) else 0
+    return 0
+
+
+def _after_dateline(candidates: list[Span], toks: list[_Token]) -> list[Span]:
+    """For "when", the dates after a dateline, when the quote has any: the dateline dates the report, and the
+    sentence says when the thing happened ("LONDON, Aug. 20 — … won the cup on Saturday")."""
+    skip = _dateline(toks)
+    if not skip:
+        return candidates
+    after = [c for c in candidates if c.start >= toks[skip - 1].end]
+    column = PHRASE_FEATURES.index("date")
+    return after if any(c.features[column] for c in after) else candidates
 
 
 def _nearest_of_kind(kind: str, candidates: list[Span], toks: list[_Token], matched: list[int], ages: bool
@@ -331,7 +365,7 @@ def _dated(toks: list[_Token], k: int) -> bool:
     "yesterday", "the 1990s", "last spring" (not the verb "may", nor "prices fall")?"""
     word = toks[k].text
     lower = word.lower()
-    if _YEAR.match(word) or lower in _DATED_WORDS or _in_date(toks, k) or _ago(toks, k):
+    if _YEAR.match(word) or lower in _DATED_WORDS or _in_date(toks, k) or _ago(toks, k) or _relative(toks, k):
         return True
     if lower in _SEASONS:
         return k > 0 and toks[k - 1].text.lower() in _BEFORE_A_SEASON
@@ -374,7 +408,7 @@ def _not_of_kind(kind: str | None, toks: list[_Token], i: int, j: int, ages: boo
                    and not _ORDINAL_NUMBER.match(toks[k].text)
                    and not (k >= i + 2 and toks[k - 1].text in "-–" and _YEAR.match(toks[k - 2].text))  # 1759-60
                    and not (k + 1 < len(toks) and toks[k + 1].text.lower() in _CLOCK)  # 5 a.m.
-                   and not _before_ago(toks, k)  # "2.5 billion years ago"
+                   and not _counts_time_of_date(toks, k)  # "2.5 billion years ago", "after 18 months"
                    for k in range(i, j))
     if kind == "number":
         if j == i + 1 and span[0].text.lower() == "one" and j < len(toks) and toks[j].text.lower() == "of":
@@ -414,12 +448,26 @@ def _ago(toks: list[_Token], k: int) -> bool:
     return toks[k].text.lower() == "ago" and k > 0 and bool(re.fullmatch(_TIME_UNIT, toks[k - 1].text, re.I))
 
 
-def _before_ago(toks: list[_Token], k: int) -> bool:
-    """Is toks[k] the number of "three years ago", "2.5 billion years ago"?"""
+_FROM_NOW = frozenset("next last this coming past".split())
+_AFTER = frozenset({"after", "within"})
+
+
+def _relative(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] the unit of a time told from now: "next month", "last week", "this year", "after 18
+    months", "within two weeks"?"""
+    if not re.fullmatch(_TIME_UNIT + "|weekend", toks[k].text, re.I) or k == 0:
+        return False
+    before = toks[k - 1].text.lower()
+    return before in _FROM_NOW or (k > 1 and _is_number(toks[k - 1].text) and toks[k - 2].text.lower() in _AFTER)
+
+
+
+def _counts_time_of_date(toks: list[_Token], k: int) -> bool:
+    """Is toks[k] the number of "three years ago", "2.5 billion years ago", "after 18 months"?"""
     m = k + 1
     while m < len(toks) and toks[m].text.lower() in _SCALES:
         m += 1
-    return m + 1 < len(toks) and _ago(toks, m + 1)
+    return m < len(toks) and (_relative(toks, m) or (m + 1 < len(toks) and _ago(toks, m + 1)))
 
 
 def _since_date(toks: list[_Token], span: Span) -> bool:
@@ -456,6 +504,8 @@ def _in_date(toks: list[_Token], k: int, years: bool = True) -> bool:
         return False
     if month(k - 1) or (len(word) <= 2 and month(k + 1)):
         return True
+    if k >= 2 and toks[k - 1].text == "." and month(k - 2):  # "Aug. 20"
+        return True
     if years and _YEAR.match(word) and k > 0 and toks[k - 1].text.lower() in _BEFORE_A_YEAR:
         return True
     return (bool(_YEAR.match(word)) and k >= 3 and toks[k - 1].text == "," and toks[k - 2].text.isdigit()
@@ -474,6 +524,8 @@ _MONEY = re.compile(rf"[{_CURRENCY}]|\b(?:dollars?|euros?|pounds|yen|yuan|rubles
 
 # "How long / far / tall / high / deep / wide / heavy / fast …?" asks for a measure: a number with its unit
 # ("11 days", "3 metres"), never a bare count ("one" of "one of its piers"); without one nothing is marked.
+_SCORE_QUESTION = re.compile(_SCORE_ASKED, re.IGNORECASE)
+_SCORE = re.compile(r"(?<![\d,.])\d{1,3}[-–]\d{1,3}(?![\d,.])")
 _MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|tall|high|deep|wide|heavy|fast)\b", re.IGNORECASE)
 
 _BREAKS = frozenset({",", ".", ":", "CC", ")"})
@@ -600,7 +652,8 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
     return (
         float(capitalised),
         float(any(_is_number(w) for w in words)),
-        float(any(_is_date(w) for w in words) or _century(toks, j) or any(_ago(toks, k) for k in range(i, j))),
+        float(any(_is_date(t.text) or _ago(toks, k) or _relative(toks, k) for k, t in enumerate(span, start=i))
+              or _century(toks, j)),
         float(head is not None and (span[-1].stem == head or (j < len(toks) and toks[j].stem == head))),
         float(head is not None and i > 0 and toks[i - 1].stem == head),  # "spokesman | Zabihullah Mujahid"
         math.log(len(span)),

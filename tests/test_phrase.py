@@ -99,6 +99,17 @@ def _phrase(question: str, sentence: str) -> str | None:
     # "three years ago" is a date, though it holds a count
     ("When did the plant close?", "The plant, which once employed 900 people, closed three years ago.",
      "three years ago"),
+    # a time told from now is a date; a dateline dates the report, not the event
+    ("When will the ferry service resume?",
+     "PORTVALE, June 3 — The ferry service will resume next month, once the new pier is finished.", "next month"),
+    ("When will the council review the scheme?", "The council plans to review the scheme after 18 months.",
+     "18 months"),
+    ("When will the plant open?", "The plant will open this year, the company said.", "this year"),
+    ("When did the Kelso museum reopen?",
+     "KELSO, Aug. 20 — The Kelso museum reopened to visitors on Saturday after a two-year refit.", "Saturday"),
+    # a score is two numbers
+    ("What was the final score?", "The Rovers won 3-1 in front of 12,000 fans, their first title in 31 years.",
+     "3-1"),
     # "twice" is a count; a range written with an en dash is one number
     ("How many times did the river flood the town?", "The river flooded the town twice last winter.", "twice"),
     ("How large are the hailstones?", "Hailstones about 30–40 millimetres across fell on the farms.",
