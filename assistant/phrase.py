@@ -240,7 +240,7 @@ def _ratios(toks: list[_Token], lo: int, hi: int) -> list[tuple[int, int]]:
         if gap and k + gap + 1 < len(toks):
             second = toks[k + gap + 1].text
             if _is_number(second) and not _YEAR.match(second) and (words[0] in ("in", "out")
-                                                                    or toks[k].text[:1].isdigit()):
+                                                                    or toks[k].text.lstrip(_CURRENCY)[:1].isdigit()):
                 out.append((k, k + gap + 2))
     return out
 
@@ -296,8 +296,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     if _MONEY_QUESTION.search(question):  # "How much did the repairs cost?" asks for an amount of money
         money = [s for s in out if _MONEY.search(text, s.start, s.end)]
         out = money or out
-    if _SCORE_QUESTION.search(question):  # a score is two numbers: "2-1", not "31 years" nor "61,000 fans"
-        out = [s for s in out if _SCORE.search(text, s.start, s.end)] or out
+    if _SCORE_QUESTION.search(question):  # a score is two numbers ("2-1"), not "31 years" nor "61,000 fans"
+        out = [s for s in out if _SCORE.search(text, s.start, s.end)]
     if _MEASURE_QUESTION.search(question):  # "How long …?" asks for a length of time or space, not a count
         measured = [s for s in out if _has_unit(text, s.start, s.end, end) or (since and _since_date(toks, s))]
         out = measured or [s for s in out if _counts_nouns(toks, tags, s)]  # "three terms", if nothing measured

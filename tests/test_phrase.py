@@ -110,6 +110,8 @@ def _phrase(question: str, sentence: str) -> str | None:
     # a score is two numbers
     ("What was the final score?", "The Rovers won 3-1 in front of 12,000 fans, their first title in 31 years.",
      "3-1"),
+    # a range of money is one phrase
+    ("How much do the tickets cost?", "Tickets cost from £35 to £120, depending on the seat.", "£35 to £120"),
     # "twice" is a count; a range written with an en dash is one number
     ("How many times did the river flood the town?", "The river flooded the town twice last winter.", "twice"),
     ("How large are the hailstones?", "Hailstones about 30–40 millimetres across fell on the farms.",
@@ -224,6 +226,8 @@ def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
     # a measure is a number with its unit, not a count of something else
     ("How long will the tunnel stay shut?",
      "The tunnel, dug in 1911, will stay shut after one of its walls cracked, engineers said."),
+    # a score is two numbers, not a minute or a count of anything else
+    ("What was the score?", "Leo Marsh scored the winner in the 112th minute, three minutes after coming on."),
     # "how many troops" counts troops: a span of time is no such count
     ("How many soldiers does the garrison hold?", "The garrison was set up at the end of a 20-year border dispute."),
 ])
