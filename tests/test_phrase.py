@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -264,33 +265,34 @@ def test_the_phrase_in_seed_answers(assistant: Assistant, question: str, phrase:
     assert assistant.article(first["source"]).text[first["answer_start"] : first["answer_end"]] == phrase
 
 
-def test_the_cli_prints_the_phrase_before_the_quote_and_json_has_its_offsets(
-    encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seeds_index: Any
-) -> None:
+@pytest.fixture
+def ask_cli(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            seeds_index: Any) -> Callable[..., str]:
+    """`assistant ask` on the seed articles through the real CLI (the session's encoder): its printed output."""
     monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
-    where = ["--corpus", str(SEEDS), "--index", str(seeds_index)]
-    assert cli.main(["ask", *where, "When did Soviet troops withdraw from Afghanistan?"]) == 0
-    out = capsys.readouterr().out
+
+    def run(*args: str) -> str:
+        assert cli.main(["ask", "--corpus", str(SEEDS), "--index", str(seeds_index), *args]) == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_the_cli_prints_the_phrase_before_the_quote_and_json_has_its_offsets(ask_cli: Callable[..., str]) -> None:
+    out = ask_cli("When did Soviet troops withdraw from Afghanistan?")
     assert out.startswith("Answer: 1989\n"), out
-    assert cli.main(["ask", *where, "--json", "When did Soviet troops withdraw from Afghanistan?"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(ask_cli("--json", "When did Soviet troops withdraw from Afghanistan?"))
     assert_citation_contract(data, SEEDS)
     marked = [c for c in data["citations"] if c["answer_start"] is not None]
     assert marked and marked[0]["quote"][marked[0]["answer_start"] - marked[0]["start"]:][:4] == "1989"
     assert all(c["answer_end"] is None for c in data["citations"] if c["answer_start"] is None)
 
 
-def test_a_number_no_quote_gives_is_said_by_the_cli(
-    encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seeds_index: Any
-) -> None:
-    monkeypatch.setattr("assistant.core.SentenceEncoder", lambda *args, **kwargs: encoder)
-    where = ["--corpus", str(SEEDS), "--index", str(seeds_index)]
+def test_a_number_no_quote_gives_is_said_by_the_cli(ask_cli: Callable[..., str]) -> None:
     # on topic, and no article says it: the nearest quote holds only "a 20-year … mission", no count of troops
-    assert cli.main(["ask", *where, "How many troops does Russia keep in Tajikistan?"]) == 0
-    out = capsys.readouterr().out
+    out = ask_cli("How many troops does Russia keep in Tajikistan?")
     assert not out.startswith("Answer:") and "Note: no quote gives a number" in out, out
-    assert cli.main(["ask", *where, "How much has Russia committed to train and equip the Tajik army?"]) == 0
-    assert "no quote gives a number" not in capsys.readouterr().out
+    assert "no quote gives a number" not in ask_cli("How much has Russia committed to train and equip the Tajik army?")
 
 
 def test_unstated_is_only_for_numbers_left_unmarked() -> None:
