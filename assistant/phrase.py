@@ -427,8 +427,8 @@ _BEFORE_A_YEAR = frozenset({"in", "since", "until", "till", "early", "late", "be
 _SINCE_QUESTION = re.compile(r"\bhow long (?:has|have|had)\b", re.IGNORECASE)
 # "How many troops …?" counts troops: a span of time ("a 20-year mission", "three days") is no such count
 _COUNT_QUESTION = re.compile(r"\bhow many ((?:[a-z]+ ){0,2}[a-z]+)", re.IGNORECASE)  # "how many paid holiday days"
-_TIME_UNIT = r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century"
-_DURATION_AFTER = re.compile(rf"[ \u00a0-](?:{_TIME_UNIT})(?![\w/])", re.IGNORECASE)
+_TIME_UNIT_PATTERN = r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century"
+_DURATION_AFTER = re.compile(rf"[ \u00a0-](?:{_TIME_UNIT_PATTERN})(?![\w/])", re.IGNORECASE)
 _DURATION_STEMS = frozenset(tokenize("year month week day hour minute second decade century times time"))
 _CENTURY = frozenset({"century", "centuries"})
 _ORDINAL_WORDS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
@@ -445,7 +445,7 @@ def _century(toks: list[_Token], k: int) -> bool:
 
 def _ago(toks: list[_Token], k: int) -> bool:
     """Is toks[k] the "ago" of "three years ago" (a date, though it holds a count)?"""
-    return toks[k].text.lower() == "ago" and k > 0 and bool(re.fullmatch(_TIME_UNIT, toks[k - 1].text, re.I))
+    return toks[k].text.lower() == "ago" and k > 0 and bool(re.fullmatch(_TIME_UNIT_PATTERN, toks[k - 1].text, re.I))
 
 
 _FROM_NOW = frozenset("next last this coming past".split())
@@ -455,11 +455,10 @@ _AFTER = frozenset({"after", "within"})
 def _relative(toks: list[_Token], k: int) -> bool:
     """Is toks[k] the unit of a time told from now: "next month", "last week", "this year", "after 18
     months", "within two weeks"?"""
-    if not re.fullmatch(_TIME_UNIT + "|weekend", toks[k].text, re.I) or k == 0:
+    if not re.fullmatch(_TIME_UNIT_PATTERN + "|weekend", toks[k].text, re.I) or k == 0:
         return False
     before = toks[k - 1].text.lower()
     return before in _FROM_NOW or (k > 1 and _is_number(toks[k - 1].text) and toks[k - 2].text.lower() in _AFTER)
-
 
 
 def _counts_time_of_date(toks: list[_Token], k: int) -> bool:
@@ -522,10 +521,11 @@ _MONEY = re.compile(rf"[{_CURRENCY}]|\b(?:dollars?|euros?|pounds|yen|yuan|rubles
                     r"USD|EUR|GBP)\b", re.IGNORECASE)
 
 
-# "How long / far / tall / high / deep / wide / heavy / fast …?" asks for a measure: a number with its unit
-# ("11 days", "3 metres"), never a bare count ("one" of "one of its piers"); without one nothing is marked.
+# "What was the final score?" asks for two numbers joined by a dash ("2-1", "24–10"), or nothing
 _SCORE_QUESTION = re.compile(_SCORE_ASKED, re.IGNORECASE)
 _SCORE = re.compile(r"(?<![\d,.])\d{1,3}[-–]\d{1,3}(?![\d,.])")
+# "How long / far / tall / high / deep / wide / heavy / fast …?" asks for a measure: a number with its unit
+# ("11 days", "3 metres"), never a bare count ("one" of "one of its piers"); without one nothing is marked.
 _MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|tall|high|deep|wide|heavy|fast)\b", re.IGNORECASE)
 
 _BREAKS = frozenset({",", ".", ":", "CC", ")"})
@@ -681,9 +681,9 @@ _REQUIRED = {"person": "capitalised", "place": "capitalised", "date": "date", "n
 # A unit of measure right after a number answers with it: "6.2 metres", "40 km/h", "300 tonnes", and a span
 # of time: "20 years", "a 20-year mission" ("How long …?" is answered by "20-year", not "20").
 _UNIT_AFTER = re.compile(
-    rf"[ \u00a0-](?:square |cubic )?(?:{_TIME_UNIT}|km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|"
-    r"cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|lit(?:re|er)s?|"
-    r"gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|"
+    rf"[ \u00a0-](?:square |cubic )?(?:{_TIME_UNIT_PATTERN}|km/h|kph|mph|kWh|MWh|metres?|meters?|km|kilomet(?:re|er)s?|"
+    r"cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|kg|kilograms?|grams?|g|tonnes?|tons?|pounds?|lbs?|ounces?|"
+    r"lit(?:re|er)s?|gallons?|acres?|hectares?|degrees?(?: (?:Celsius|Fahrenheit|C|F))?|°[CF]|"
     r"(?:kilo|mega|giga|tera)?watt(?:-hours?|s)?|GWh|TWh|kW|MW|GW|volts?|Hz|kHz|MHz|barrels?|"
     r"GHz|bytes?|KB|MB|GB|TB)(?![\w/])", re.IGNORECASE)  # longer units first: "km/h" before "km"
 
