@@ -268,13 +268,16 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     words = [t.text for t in toks]
     tags = tag(words)
     grammar = _Grammar(words, tags, matched)
+    # each word's date reading, once per quote: a word is inside many spans
+    relative = [_relative(toks, k) for k in range(n)]
+    dated = [_is_date(t.text) or relative[k] or _ago(toks, k) for k, t in enumerate(toks)]
     out: list[Span] = []
     for i in range(n):
         for j in range(i + 1, min(i + MAX_TOKENS, n) + 1):
             span = toks[i:j]
             first, last = span[0], span[-1]
             if (not first.stem and not _is_number(first.text) and not first.text[:1].isupper()
-                    and not (i + 1 < n and _relative(toks, i + 1))):
+                    and not (i + 1 < n and relative[i + 1])):
                 continue  # a phrase does not begin with a stop word or punctuation ("this year" may) ...
             if not last.stem and not _is_number(last.text) and last.text.lower() not in _CLOCK:
                 continue  # ... nor end with one (but "5 a.m." ends on its time)
@@ -287,11 +290,11 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
                 # Program" for "Which food agency?")
             if _cuts(toks, i, j) or _not_of_kind(kind, toks, i, j, ages):
                 continue
-            if j == i + 1 and _relative(toks, i):
+            if j == i + 1 and relative[i]:
                 continue  # "year" of "this year", "months" of "after 18 months": the time is told by both
             if j == i + 1 and _opens_sentence(toks, i) and _function_word(toks[i].text, tags[i].pos):
                 continue  # "However", "Many", "Instead" opening a sentence: capitalised, yet no answer
-            out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural)
+            out.append(Span(first.start, last.end, _features(span, toks, i, j, matched, head, asked, plural, dated)
                             + grammar.features(i, j)))
     if _MONEY_QUESTION.search(question):  # "How much did the repairs cost?" asks for an amount of money
         money = [s for s in out if _MONEY.search(text, s.start, s.end)]
@@ -637,7 +640,7 @@ def _opens_sentence(toks: list[_Token], i: int) -> bool:
 
 
 def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: list[int],
-              head: str | None, asked: set[str], plural: bool) -> tuple[float, ...]:
+              head: str | None, asked: set[str], plural: bool, dated: Sequence[bool]) -> tuple[float, ...]:
     words = [t.text for t in span]
     content = [t for t in span if t.stem or _is_number(t.text)]
     capitalised = all(_is_capitalised(t.text) or t.text.lower() in _CONNECTORS for t in span) and any(
@@ -652,8 +655,7 @@ def _features(span: list[_Token], toks: list[_Token], i: int, j: int, matched: l
     return (
         float(capitalised),
         float(any(_is_number(w) for w in words)),
-        float(any(_is_date(t.text) or _ago(toks, k) or _relative(toks, k) for k, t in enumerate(span, start=i))
-              or _century(toks, j)),
+        float(any(dated[i:j]) or _century(toks, j)),
         float(head is not None and (span[-1].stem == head or (j < len(toks) and toks[j].stem == head))),
         float(head is not None and i > 0 and toks[i - 1].stem == head),  # "spokesman | Zabihullah Mujahid"
         math.log(len(span)),
