@@ -482,7 +482,7 @@ def _since_date(toks: list[_Token], span: Span) -> bool:
 
 def _durations(text: str, span: Span, end: int) -> bool:
     """Is every number of the span a length of time ("20-year", "three days")?"""
-    numbers = [_number_end(m) for m in _TOKEN.finditer(text, span.start, span.end) if _is_number(m.group(0))]
+    numbers = _number_ends(text, span.start, span.end)
     return bool(numbers) and all(_DURATION_AFTER.match(text, at, end) for at in numbers)
 
 
@@ -698,8 +698,12 @@ _RANGE_AFTER = re.compile(rf"[ \u00a0]*(?:-|–|to|and)[ \u00a0]*{_NUMBER_WORD}"
 
 def _has_unit(text: str, start: int, end: int, quote_end: int) -> bool:
     """Does a number of `text[start:end]` have its unit right after it, inside the span or beyond it?"""
-    return any(_is_number(m.group(0)) and _unit_end(text, _number_end(m), quote_end) is not None
-               for m in _TOKEN.finditer(text, start, end))
+    return any(_unit_end(text, at, quote_end) is not None for at in _number_ends(text, start, end))
+
+
+def _number_ends(text: str, start: int, end: int) -> list[int]:
+    """Where each number of `text[start:end]` ends (_number_end), in order."""
+    return [_number_end(m) for m in _TOKEN.finditer(text, start, end) if _is_number(m.group(0))]
 
 
 def _number_end(m: re.Match[str]) -> int:
@@ -714,7 +718,7 @@ def with_unit(kind: str, text: str, span: tuple[int, int] | None, end: int) -> t
     if kind != "number" or span is None:
         return span
     # from the span's last number: the span may already hold part of the unit ("92 km" of "92 km/h")
-    numbers = [_number_end(m) for m in _TOKEN.finditer(text, span[0], span[1]) if _is_number(m.group(0))]
+    numbers = _number_ends(text, *span)
     if not numbers:
         return span
     unit = _unit_end(text, numbers[-1], end)  # a ratio needs no widening: it is one candidate whole (_cuts)
