@@ -24,4 +24,3 @@ def published(outlet: str | None, date: str | None, separator: str = ", ") -> st
 def copies(also_in: Sequence[Copy]) -> str:
     """The other copies of a story, for one line: "Valley Gazette, 2022-06-16 (pages/valley.html); …"."""
     return "; ".join(f"{published(c.outlet, c.date) or c.title} ({c.source})" for c in also_in)
-
