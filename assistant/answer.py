@@ -29,6 +29,7 @@ from .evidence import Evidence
 from .index.lexical import tokenize, tokenize_words
 from .matching import TermMatcher
 from .phrase import DATE_QUESTION, NUMBER_QUESTION, as_question, phrase_evidence
+from .quotes import leans_back
 from .types import Article, Chunk, Citation, Hit
 
 # Selection: which sentence of the top chunks holds the answer (a conditional logit over one question's
@@ -36,9 +37,14 @@ from .types import Article, Chunk, Citation, Hit
 FEATURES = (
     "cos_sentence", "cos_chunk", "chunk_rank", "coverage", "coverage_context", "bigrams", "type_found",
     "restates", "log_words", "cos_previous", "coverage_previous", "cos_next", "coverage_next", "missing_rare",
+    "coverage_leaned_on",
 )
 # The answer often follows the sentence that matches the question ("Cicadas ... prime numbers.
 # These insects spend most of their lives as grubs underground."): neighbours' scores are features too.
+# A sentence whose subject is a pronoun or "the club" (quotes.leans_back) says what the sentence before
+# names: "It beat Castleford 3-0" answers "Who did Harbour City beat?" though only the sentence before says
+# "Harbour City". "coverage_leaned_on" is the coverage such a sentence gains from the one before (0 for a
+# sentence that stands alone); the quote is then widened over that sentence (quotes.self_contained).
 
 # Answerability: do the articles answer the question at all? Read from the winner's evidence, the
 # retrieval's, and two cues of a question the text does not support: a negation the winner lacks, and
@@ -180,6 +186,15 @@ class Question:
             return 0.0
         return float((self.weights * (1.0 - presence)).max()) / self.evidence.missing_idf
 
+    def leaned_on(self, row: int, sentence: str) -> float:
+        """Coverage a sentence that leans back (its subject named only before it) gains from the sentence
+        before: the question's terms present in either, less those in the sentence alone."""
+        previous = self.evidence.adjacent(row, -1)
+        if previous is None or not leans_back(sentence):
+            return 0.0
+        own = self.basic(row)
+        return self.coverage(np.maximum(own.presence, self.basic(previous).presence)) - own.coverage
+
     def neighbour(self, row: int, step: int) -> tuple[float, float]:
         """(cosine, coverage) of the sentence `step` rows away in the same article, or zeros."""
         other = self.evidence.adjacent(row, step)
@@ -227,6 +242,7 @@ def candidates(q: Question, hits: Sequence[Hit], settings: AnswerSettings) -> li
                 *q.neighbour(row, -1),
                 *q.neighbour(row, 1),
                 q.missing_rare(in_context),
+                q.leaned_on(row, sentence),
             )))
     return out
 
