@@ -22,7 +22,7 @@ from .filters import DateLike, parse_filter
 from .index.encoder import Encoder, SentenceEncoder, make_encoder
 from .index.lexical import tokenize
 from .phrase import with_phrases
-from .quotes import self_contained
+from .quotes import chosen_starts, self_contained
 from .reasons import why_not
 from .types import Answer, Article, Hit, IndexReport
 
@@ -233,10 +233,11 @@ class Assistant:
         selection = rerank(q, rows, selection, s)  # after the confidence: it is read from the first look
         citations, dates_note = date_answer(query, q.terms, choose(rows, selection, sure, loaded.articles, s), rows,
                                             selection, loaded.articles, self.settings.news.conflict_margin)
-        citations = self_contained(citations, q.terms, loaded.evidence, loaded.articles, s.self_contained_max_words)
-        citations = [replace(c, also_in=loaded.collection.copies_of(c.source)) for c in citations]
+        widened = self_contained(citations, q.terms, loaded.evidence, loaded.articles, s.self_contained_max_words)
+        chosen = chosen_starts(widened, citations)
+        citations = [replace(c, also_in=loaded.collection.copies_of(c.source)) for c in widened]
         citations = with_phrases(query, citations, {c.source: loaded.evidence.text(c.source) for c in citations},
-                                 dict(s.phrase_weights))
+                                 dict(s.phrase_weights), chosen)
         answer_text = " ".join(c.quote for c in citations)
         return Answer(question, True, answer_text, tuple(citations), round(sure, 4),
                       f"quoted from {len({c.source for c in citations})} article(s)"

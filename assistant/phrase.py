@@ -913,11 +913,21 @@ def phrase_evidence(question: str, text: str, start: int, end: int,
 
 
 def with_phrases(question: str, citations: Sequence[Citation], texts: Mapping[str, str],
-                 weights: Mapping[str, Sequence[float]]) -> list[Citation]:
-    """The citations with `answer_start`/`answer_end` set where a phrase answers (None elsewhere)."""
+                 weights: Mapping[str, Sequence[float]], chosen: Sequence[int] | None = None) -> list[Citation]:
+    """The citations with `answer_start`/`answer_end` set where a phrase answers (None elsewhere).
+
+    `chosen`: where in each quote the sentence chosen to answer begins (quotes.chosen_starts). A quote widened
+    over the sentence before for who "it" is reads the phrase from the chosen sentence on, and the sentence
+    before only when that has none: "The club last won the trophy in 1993, when it beat Castleford 3-0" answers
+    "Who did Harbour City beat in 1993?" with "Castleford", not with the manager the sentence before names;
+    "Last week, it became the first country to reopen its embassy" has no name, so the sentence before gives it."""
     out = []
-    for c in citations:
-        found = answer_phrase(question, texts[c.source], c.start, c.end, weights)
+    for i, c in enumerate(citations):
+        text = texts[c.source]
+        first = chosen[i] if chosen is not None else c.start
+        found = answer_phrase(question, text, first, c.end, weights) if first > c.start else None
+        if found is None:
+            found = answer_phrase(question, text, c.start, c.end, weights)
         out.append(replace(c, answer_start=found[0], answer_end=found[1]) if found else c)
     return out
 

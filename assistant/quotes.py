@@ -94,6 +94,13 @@ def self_contained(citations: Sequence[Citation], question_terms: set[str], evid
     return out
 
 
+def chosen_starts(widened: Sequence[Citation], chosen: Sequence[Citation]) -> list[int]:
+    """Where, in each of `self_contained`'s citations, the sentence chosen to answer begins (the first chosen
+    one inside it): a quote widened backward starts with context, and its answer is looked for after it."""
+    return [min((o.start for o in chosen if o.source == c.source and c.start <= o.start < c.end), default=c.start)
+            for c in widened]
+
+
 def _widened_back(evidence: Evidence, text: str, row: int, start: int, words: int, max_words: int
                   ) -> tuple[int, int]:
     """(start, words) of a quote that leans back, widened over the sentences before it: up to the nearest one

@@ -6,6 +6,7 @@ import pytest
 from conftest import SEEDS, assert_citation_contract
 
 from assistant import Assistant
+from assistant.answer import FEATURES, Question, candidates
 from assistant.index.encoder import SentenceEncoder
 from assistant.quotes import leans_back
 
@@ -28,6 +29,19 @@ Mayor Dana Whitlock opened the rebuilt Ostby library on Saturday.
 She said the building had cost less than the council had planned.
 
 She added that the reading rooms would stay open until 10 p.m. on weekdays.
+"""
+
+SHIELD = """Rovers Take the Valen Shield
+
+Port Valen Rovers won the Valen Shield on Sunday, beating Ostby Town 2-1 in front of 9,000 supporters.
+
+Midfielder Anya Brandt scored both goals, the second from a free kick in the final minute.
+
+Port Valen Rovers' manager, Ilse Varga, who took over in March, called it the proudest day of her career.
+
+The club last won the shield in 1987, when it beat Karsa Athletic 4-0 at the old harbour ground.
+
+Ostby Town have now lost four finals in a row.
 """
 
 
@@ -57,6 +71,7 @@ def test_which_sentences_lean_on_the_one_before(sentence: str, leans: bool) -> N
 def embassy(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceEncoder) -> Assistant:
     corpus = tmp_path_factory.mktemp("embassy")
     (corpus / "embassy.txt").write_text(EMBASSY, encoding="utf-8")
+    (corpus / "shield.txt").write_text(SHIELD, encoding="utf-8")
     assistant = Assistant(corpus, tmp_path_factory.mktemp("embassy-index"), encoder=encoder)
     assistant.open()
     return assistant
@@ -88,6 +103,32 @@ def test_a_chain_of_pronouns_is_quoted_back_to_the_sentence_that_names_them(emba
     first = answer.citations[0]
     assert first.quote.startswith("Mayor Dana Whitlock opened") and first.quote.endswith("on weekdays.")
     assert_citation_contract(answer.to_dict(), embassy)
+
+
+def test_a_sentence_is_chosen_for_what_the_sentence_it_leans_on_names(embassy: Assistant) -> None:
+    """ "The club … when it beat Karsa Athletic" never names the club; the sentence before does. Selection counts
+    the question's words that sentence holds ("coverage_leaned_on"), so it is quoted beside the first sentence,
+    which names the club and says "beating" but not the match asked about."""
+    answer = embassy.ask("Who did Port Valen Rovers beat in 1987?")
+    assert answer.found, answer.reason
+    quoted = [c for c in answer.citations if "Karsa Athletic 4-0" in c.quote]
+    assert quoted, [c.quote for c in answer.citations]
+    assert quoted[0].quote.startswith("Port Valen Rovers' manager")  # widened to the sentence naming the club
+    assert quoted[0].phrase == "Karsa Athletic"  # read in the chosen sentence, not the manager's name before it
+    assert_citation_contract(answer.to_dict(), embassy)
+
+
+def test_only_a_sentence_that_leans_back_gains_from_the_one_before(embassy: Assistant) -> None:
+    loaded = embassy.loaded
+    text = loaded.articles["shield.txt"].text
+    question = "Who did Port Valen Rovers beat in 1987?"
+    vector, tokens = embassy._query(question)
+    q = Question(question, tokens, vector, loaded.evidence)
+    hits = loaded.retriever.search(vector, tokens, 5)
+    gained = {text[c.start : c.end][:16]: c.features[FEATURES.index("coverage_leaned_on")]
+              for c in candidates(q, hits, embassy.settings.answer) if c.source == "shield.txt"}
+    assert gained["The club last wo"] > 0.3  # "Port", "Valen", "Rovers" are in the sentence before
+    assert gained["Port Valen Rover"] == 0.0 and gained["Midfielder Anya "] == 0.0  # these stand alone
 
 
 def test_a_following_sentence_with_the_asked_fact_is_quoted_as_one_span(assistant: Assistant) -> None:
