@@ -307,6 +307,8 @@ def spans(question: str, text: str, start: int, end: int) -> list[Span]:
     counted = _COUNT_QUESTION.search(question)
     if counted and not _DURATION_STEMS & set(tokenize(counted.group(1))):
         out = [s for s in out if not _durations(text, s, end)]  # "How many troops?" is no "20-year" mission
+    if counted and not _MONEY.search(counted.group(1)):
+        out = [s for s in out if not _MONEY.search(text, s.start, s.end)]  # nor "$1.2 billion" ("how many dollars")
     if kind == "date":
         out = _after_dateline(out, toks)
     if kind in ("date", "number") and matched:

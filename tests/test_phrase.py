@@ -231,6 +231,8 @@ def test_no_phrase_when_the_quote_holds_nothing_of_the_asked_kind() -> None:
     ("What was the score?", "Leo Marsh scored the winner in the 112th minute, three minutes after coming on."),
     # "how many troops" counts troops: a span of time is no such count
     ("How many soldiers does the garrison hold?", "The garrison was set up at the end of a 20-year border dispute."),
+    # nor is an amount of money
+    ("How many soldiers does the garrison hold?", "The ministry has spent $40 million on the garrison's barracks."),
 ])
 def test_no_phrase_of_the_wrong_kind(question: str, sentence: str) -> None:
     assert _phrase(question, sentence) is None
@@ -238,6 +240,11 @@ def test_no_phrase_of_the_wrong_kind(question: str, sentence: str) -> None:
 
 def test_a_measure_may_be_counted_in_any_plural_noun() -> None:
     assert _phrase("How long did the coach stay?", "The coach, who stayed four seasons, left in June.") == "four"
+
+
+def test_how_many_of_a_currency_is_answered_by_money() -> None:
+    assert _phrase("How many dollars did the ministry spend on the barracks?",
+                   "The ministry has spent $40 million on the garrison's barracks.") == "$40 million"
 
 
 def test_a_quote_widened_for_context_is_read_from_the_chosen_sentence_first() -> None:
