@@ -27,7 +27,7 @@ import numpy as np
 from .config import AnswerSettings
 from .evidence import Evidence
 from .index.lexical import tokenize, tokenize_words
-from .matching import TermMatcher
+from .matching import TermMatcher, form_terms
 from .phrase import DATE_QUESTION, NUMBER_QUESTION, as_question, phrase_evidence
 from .quotes import leans_back
 from .types import Article, Chunk, Citation, Hit
@@ -136,14 +136,16 @@ class Question:
         self.bigrams = set(itertools.pairwise(tokens))
         self.vector = vector
         self.evidence = evidence
+        self.form = form_terms(text)  # "long" of "how long": no weight in coverage, never the rarest missing term
         self.negated = bool(_NEGATION.search(text))
         self.numbers = set(_DIGITS.findall(text))
         self._basic: dict[int, SentenceMatch] = {}
 
     @cached_property
     def weights(self) -> np.ndarray:
-        """Each term's IDF, in `ordered` order."""
-        return np.asarray([self.evidence.term_weight(t) for t in self.ordered], dtype=np.float64)
+        """Each term's IDF, in `ordered` order; 0 for a word that only shapes the question (`form`)."""
+        return np.asarray([0.0 if t in self.form else self.evidence.term_weight(t) for t in self.ordered],
+                          dtype=np.float64)
 
     @cached_property
     def matcher(self) -> TermMatcher:

@@ -113,26 +113,26 @@ class AnswerSettings:
     soft_match: tuple[float, float] = (0.6, 0.9)
     # P(the articles answer the question) below this abstains. Chosen as a detection threshold with a
     # fixed false-alarm rate: it abstains on at most 5% of answerable questions (4.7% on the held-out
-    # SQuAD v1.1 tuning half), and at that level catches 43% of questions whose paragraph is not in the
-    # corpus and 17% of SQuAD 2.0's adversarial unanswerable ones (`python -m benchmarks.tune_answer`
+    # SQuAD v1.1 tuning half), and at that level catches 44% of questions whose paragraph is not in the
+    # corpus and 16% of SQuAD 2.0's adversarial unanswerable ones (`python -m benchmarks.tune_answer`
     # prints the 0.05 steps; 0.19 read from the same halves, 2026-12-08 with the weights below).
     abstain_below: float = 0.19
     # The best `rerank_top` sentences by selection are read again for their answer phrase, and re-scored
     # linearly in answer.RERANK_FEATURES (selection score, best phrase score, no phrase of the asked kind, in
     # the top); fitted by `python -m benchmarks.tune_answer` on the v1.1 tuning fit half. The held-out half
-    # (1,500 questions): the best sentence holds an accepted answer 0.779 -> 0.787, the answer (two quotes
-    # within the margin) 0.816 -> 0.821 at 33.9 -> 33.8 words. The confidence is read before it, so
+    # (1,500 questions): the best sentence holds an accepted answer 0.781 -> 0.789, the answer (two quotes
+    # within the margin) 0.817 -> 0.822 at 33.8 -> 33.9 words. The confidence is read before it, so
     # abstention is unchanged. 0 turns it off.
     rerank_top: int = 5
-    rerank_weights: tuple[float, ...] = (0.956, 0.217, 0.467, -1.241)
+    rerank_weights: tuple[float, ...] = (0.985, 0.216, 0.520, -1.395)
     # Selection weights over answer.FEATURES (a conditional logit) and the answerability model over
     # answer.ANSWERABLE_FEATURES (a logistic regression), fitted by `python -m benchmarks.tune_answer`.
     weights: tuple[float, ...] = (
-        3.147, 9.621, 0.628, 4.802, 6.470, 1.336, 1.924, 1.316, 0.078, 1.285, -0.709, 0.636, -0.708, -1.671, 3.487
+        3.160, 8.123, 0.728, 4.679, 6.056, 1.330, 1.882, 1.336, 0.095, 1.236, -0.634, 0.692, -0.715, -1.478, 3.415
     )
     calibration: tuple[float, ...] = (
-        -6.980, 0.005, 0.079, -0.608, -0.676, -0.041, 1.328, 0.576, -0.076, 0.667, -0.036, -0.618, 1.067, 1.609,
-        2.469, 6.003, -0.387, -1.830, -2.178,
+        -6.971, -0.020, 0.079, -0.640, -0.226, 0.903, 1.618, 0.696, 0.003, 0.682, -0.006, -0.620, 0.956, 1.597,
+        1.459, 5.967, -0.405, -1.926, -2.186,
     )
     # The answer phrase inside a quote (phrase.py): linear weights over phrase.PHRASE_FEATURES per asked kind,
     # a conditional logit over one quote's candidate spans, fitted by `python -m benchmarks.tune_phrase` on

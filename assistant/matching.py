@@ -13,6 +13,7 @@ and the term's presence rises linearly from 0 at `low` to 1 at `high` (config.An
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,19 @@ if TYPE_CHECKING:
 # Words that shape a question rather than name its subject ("how many", "what kind"): the answer does not
 # repeat them, so no word of a passage stands in for them (and reasons.py never reports them missing).
 FORM_WORDS = frozenset(tokenize("many much long far old name names kind type sort happen happened"))
+# Where they only shape the question ("how *long* did the fight last", "what *kind* of ship"; not "a long
+# fight"), they carry no weight in coverage either: in a small collection "long" and "many" may be in no
+# article, and counted as the rarest missing terms they made "How long did the legal fight last?" look
+# unanswered beside "ending a six-year legal fight".
+_FORM_USE = re.compile(r"\bhow\s+(many|much|long|far|old)\b|\b(kind|type|sort|names?)\s+of\b|\b(happen(?:ed|s)?)\b",
+                       re.IGNORECASE)
+
+
+def form_terms(question: str) -> frozenset[str]:
+    """The stems of the question's words used only to shape it (FORM_WORDS where the question uses them so)."""
+    return frozenset(t for m in _FORM_USE.finditer(question) for t in tokenize(m.group(0)) if t in FORM_WORDS)
+
+
 WORD_CACHE = 100_000  # single-word vectors kept (about 150 MB at 384 float32 dimensions when full)
 
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.config import AnswerSettings
 from assistant.index.encoder import SentenceEncoder
 from assistant.index.lexical import tokenize_words
-from assistant.matching import TermMatcher, WordVectors, verb_forms
+from assistant.matching import TermMatcher, WordVectors, form_terms, verb_forms
 
 SOFT = AnswerSettings().soft_match
 
@@ -102,3 +102,17 @@ def test_another_form_of_the_same_verb_is_present_with_the_word_vectors_off() ->
     assert p["say"] == 1.0 and p["led"] == 1.0 and p["talk"] == 1.0
     p = _presence(m, "The mayor wrote that the talks went well.")
     assert p["say"] == 0.0 and p["led"] == 0.0
+
+
+@pytest.mark.parametrize(("question", "form"), [
+    ("How long did the legal fight last?", {"long"}),
+    ("How many people work at the quarry?", {"mani"}),
+    ("How much did the residents raise?", {"much"}),
+    ("What kind of ship sank off the cape?", {"kind"}),
+    ("What happened to the old ferry?", {"happen"}),
+    ("Why was the fight so long?", set()),  # "long" is what is asked about here
+    ("Which long-distance runner won?", set()),
+    ("How did the council react?", set()),
+])
+def test_words_only_shaping_the_question_carry_no_weight(question: str, form: set[str]) -> None:
+    assert form_terms(question) == form
