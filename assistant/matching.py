@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 FORM_WORDS = frozenset(tokenize("many much long far old name names kind type sort happen happened"))
 # Where they only shape the question ("how *long* did the fight last", "what *kind* of ship"; not "a long
 # fight"), they carry no weight in coverage either: in a small collection "long" and "many" may be in no
-# article, and counted as the rarest missing terms they made "How long did the legal fight last?" look
-# unanswered beside "ending a six-year legal fight".
+# article, and counted as the rarest missing terms they made "How many people work at the quarry?" look
+# unanswered beside "It employs 140 people at the site".
 _FORM_USE = re.compile(r"\bhow\s+(many|much|long|far|old)\b|\b(kind|type|sort|names?)\s+of\b|\b(happen(?:ed|s)?)\b",
                        re.IGNORECASE)
 
