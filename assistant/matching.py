@@ -29,13 +29,16 @@ if TYPE_CHECKING:
 
 # Words that shape a question rather than name its subject ("how many", "what kind"): the answer does not
 # repeat them, so no word of a passage stands in for them (and reasons.py never reports them missing).
-FORM_WORDS = frozenset(tokenize("many much long far old name names kind type sort happen happened"))
+_AFTER_HOW = ("many", "much", "long", "far", "old")  # "how many …"
+_BEFORE_OF = ("name", "names", "kind", "type", "sort")  # "what kind of …"
+_HAPPEN = ("happen", "happened", "happens")  # "what happened to …"
+FORM_WORDS = frozenset(tokenize(" ".join(_AFTER_HOW + _BEFORE_OF + _HAPPEN)))
 # Where they only shape the question ("how *long* did the fight last", "what *kind* of ship"; not "a long
 # fight"), they carry no weight in coverage either: in a small collection "long" and "many" may be in no
 # article, and counted as the rarest missing terms they made "How many people work at the quarry?" look
 # unanswered beside "It employs 140 people at the site".
-_FORM_USE = re.compile(r"\bhow\s+(many|much|long|far|old)\b|\b(kind|type|sort|names?)\s+of\b|\b(happen(?:ed|s)?)\b",
-                       re.IGNORECASE)
+_FORM_USE = re.compile(rf"\bhow\s+(?:{'|'.join(_AFTER_HOW)})\b|\b(?:{'|'.join(_BEFORE_OF)})\s+of\b"
+                       rf"|\b(?:{'|'.join(_HAPPEN)})\b", re.IGNORECASE)
 
 
 def form_terms(question: str) -> frozenset[str]:
